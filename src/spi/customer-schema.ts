@@ -26,7 +26,7 @@ export const AddressSchema = Type.Object(
     phone: Type.Optional(Str),
     isDefault: Type.Optional(Bool)
   },
-  { ...open, $id: 'Address' }
+  open
 )
 
 export const ProfileSchema = Type.Object(
@@ -119,7 +119,7 @@ export const CustomerSchema = Type.Object(
     cardList: Type.Optional(Summary),
     products: Type.Optional(Summary)
   },
-  { ...open, $id: 'Customer' }
+  open
 )
 
 /** A request body: the customer wrapped as `{customer: …}` or bare (CONTRACT §2). */

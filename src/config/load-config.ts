@@ -1,0 +1,138 @@
+/**
+ * Reads the configuration once: defaults ← file (GATEWAY_CONFIG, YAML or JSON) ← environment.
+ * This is the only module that reads `process.env`. A bad value stops start-up with a message
+ * naming the key, where it came from and what is allowed.
+ */
+import { readFileSync } from 'node:fs'
+import { Value } from 'typebox/value'
+import { parse as parseYaml } from 'yaml'
+import { ConfigSchema, ENV_KEYS, type GatewayConfig, type SecretRef } from './config-schema.js'
+import { describeAllowed } from './describe-schema.js'
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`)
+    this.name = 'ConfigError'
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>
+
+/** Where each key's value came from, so an error can say "env PORT" rather than "server.port". */
+type Origins = Map<string, string>
+
+export function loadConfig(env: Env = process.env, overrides: unknown = undefined): GatewayConfig {
+  const origins: Origins = new Map()
+  const raw: Record<string, unknown> = {}
+  const file = env['GATEWAY_CONFIG']
+  if (file) mergeInto(raw, readConfigFile(file), `file ${file}`, origins, '')
+  for (const [name, key] of Object.entries(ENV_KEYS)) {
+    const value = env[name]
+    if (value !== undefined && value !== '') {
+      setPath(raw, key, value)
+      origins.set(key, `env ${name}`)
+    }
+  }
+  if (overrides !== undefined) mergeInto(raw, overrides, 'overrides', origins, '')
+  return validateConfig(raw, origins, env)
+}
+
+/** Validates a raw object (defaults applied, strings converted) into a config. */
+export function validateConfig(raw: unknown, origins: Origins = new Map(), env: Env = {}): GatewayConfig {
+  const withDefaults = Value.Default(ConfigSchema, Value.Convert(ConfigSchema, Value.Clone(raw)))
+  const seen = new Set<string>()
+  const problems: string[] = []
+  for (const error of Value.Errors(ConfigSchema, withDefaults)) {
+    const key = error.instancePath.slice(1).replaceAll('/', '.')
+    if (seen.has(key) || isAncestorOf(key, seen)) continue
+    seen.add(key)
+    const origin = origins.get(key)
+    const allowed = describeAllowed(ConfigSchema, error.instancePath, error.keyword, error.params)
+    problems.push(`${key || '(root)'}${origin ? ` (${origin})` : ''}: ${allowed}`)
+  }
+  if (problems.length > 0) throw new ConfigError(problems)
+  const config = withDefaults as GatewayConfig
+  resolveSecrets(config, env)
+  return config
+}
+
+function isAncestorOf(key: string, seen: Set<string>): boolean {
+  for (const s of seen) if (key.startsWith(`${s}.`)) return true
+  return false
+}
+
+function readConfigFile(file: string): unknown {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (err) {
+    throw new ConfigError([`GATEWAY_CONFIG: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`])
+  }
+  try {
+    // YAML is a superset of JSON: one parser serves both file kinds.
+    return parseYaml(text, { prettyErrors: true }) as unknown
+  } catch (err) {
+    throw new ConfigError([`GATEWAY_CONFIG: ${file} is not valid YAML/JSON: ${(err as Error).message}`])
+  }
+}
+
+function mergeInto(target: Record<string, unknown>, source: unknown, origin: string, origins: Origins, prefix: string): void {
+  if (!isPlainObject(source)) {
+    throw new ConfigError([`${prefix || '(root)'} (${origin}): must be an object`])
+  }
+  for (const [k, v] of Object.entries(source)) {
+    if (k === '__proto__' || k === 'constructor' || k === 'prototype') continue
+    const key = prefix ? `${prefix}.${k}` : k
+    if (isPlainObject(v) && !isSecretRef(v)) {
+      const child = isPlainObject(target[k]) ? target[k] : {}
+      target[k] = child
+      mergeInto(child, v, origin, origins, key)
+    } else {
+      target[k] = v
+      origins.set(key, origin)
+    }
+  }
+}
+
+function setPath(target: Record<string, unknown>, dotted: string, value: unknown): void {
+  const parts = dotted.split('.')
+  let node = target
+  for (const part of parts.slice(0, -1)) {
+    const next = node[part]
+    node = isPlainObject(next) ? next : (node[part] = {})
+  }
+  node[parts[parts.length - 1] as string] = value
+}
+
+/** Replaces {fromEnv}/{fromFile} references in crm.options by the secret's value. */
+function resolveSecrets(config: GatewayConfig, env: Env): void {
+  const problems: string[] = []
+  for (const [name, value] of Object.entries(config.crm.options)) {
+    if (!isSecretRef(value)) continue
+    const resolved = readSecret(value, env)
+    if (resolved === undefined) {
+      const where = 'fromEnv' in value ? `environment variable ${value.fromEnv}` : `file ${value.fromFile}`
+      problems.push(`crm.options.${name}: the ${where} is missing or empty`)
+    } else {
+      config.crm.options[name] = resolved
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems)
+}
+
+function readSecret(ref: SecretRef, env: Env): string | undefined {
+  if ('fromEnv' in ref) return env[ref.fromEnv] || undefined
+  try {
+    return readFileSync(ref.fromFile, 'utf8').trim() || undefined
+  } catch {
+    return undefined
+  }
+}
+
+function isSecretRef(v: unknown): v is SecretRef {
+  return isPlainObject(v) && (typeof v['fromEnv'] === 'string' || typeof v['fromFile'] === 'string') && Object.keys(v).length === 1
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}

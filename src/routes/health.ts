@@ -1,0 +1,22 @@
+/**
+ * Liveness and readiness, answered without credentials (CONTRACT §1). Liveness says the process
+ * serves HTTP; readiness says it should get traffic (not while shutting down).
+ */
+import type { FastifyPluginAsync } from 'fastify'
+import { Type } from 'typebox'
+
+export interface HealthOptions {
+  readonly adapterName: string
+  /** True once shutdown has begun: the load balancer should stop sending requests. */
+  readonly isClosing: () => boolean
+}
+
+const Status = Type.Object({ status: Type.String(), adapter: Type.Optional(Type.String()) })
+
+export const healthRoutes: FastifyPluginAsync<HealthOptions> = async (app, opts) => {
+  app.get('/healthz', { schema: { hide: true, response: { 200: Status } } }, async () => ({ status: 'ok' }))
+  app.get('/readyz', { schema: { hide: true, response: { 200: Status, 503: Status } } }, async (_request, reply) => {
+    if (opts.isClosing()) return reply.code(503).send({ status: 'closing' })
+    return { status: 'ready', adapter: opts.adapterName }
+  })
+}
