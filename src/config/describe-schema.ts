@@ -54,7 +54,7 @@ function describeNode(node: Node): string {
 }
 
 function schemaAt(root: TSchema, instancePath: string): Node | undefined {
-  let node: Node | undefined = root as Node
+  let node: Node | undefined = root
   for (const part of instancePath.split('/').slice(1)) {
     if (!node) return undefined
     const props: Record<string, Node> | undefined = node.properties

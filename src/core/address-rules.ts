@@ -64,5 +64,5 @@ export function replacementAddress(previous: Address | undefined, next: Address)
 export function withoutClears(a: Address): Address {
   const out: Record<string, unknown> = {}
   for (const [k, v] of Object.entries(a)) if (v !== '') out[k] = v
-  return out as Address
+  return out
 }

@@ -28,6 +28,8 @@ export function planUpdate(current: Customer, request: Customer): Customer {
     else delete patch.profile.address
   }
 
+  if (patch.profile && Object.keys(patch.profile).length === 0) delete patch.profile
+
   const loyalty = planLoyalty(current, request, addressChanged ? newProfileAddress : undefined)
   if (loyalty) patch.loyaltyProfile = loyalty
   else delete patch.loyaltyProfile

@@ -4,7 +4,6 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { CallContext } from '../core/port.js'
-import type { Logger } from '../core/logger.js'
 
 export function callContext(request: FastifyRequest, reply: FastifyReply): CallContext {
   const controller = new AbortController()
@@ -13,5 +12,5 @@ export function callContext(request: FastifyRequest, reply: FastifyReply): CallC
   reply.raw.once('close', () => {
     if (!reply.raw.writableFinished) controller.abort(new Error('client closed the connection'))
   })
-  return { signal: controller.signal, log: request.log as unknown as Logger, requestId: request.id }
+  return { signal: controller.signal, log: request.log, requestId: request.id }
 }

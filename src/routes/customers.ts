@@ -79,7 +79,7 @@ export const customerRoutes: FastifyPluginAsync<CustomerRoutesOptions> = async (
     '/customers/:customerId',
     { ...update, schema: { ...update.schema, operationId: 'UPDATE_CUSTOMER_BY_PATH', params: CustomerIdParams } },
     async (request, reply) => {
-      const { customerId } = request.params as { customerId: string }
+      const { customerId } = request.params
       const bodyId = request.body.profile?.customerId
       if (bodyId !== undefined && bodyId !== customerId) throw new GatewayError('CUSTOMER_ID_MISMATCH')
       return wrapCustomer(await service.update(customerId, request.body, callContext(request, reply)), envelope)
@@ -98,7 +98,7 @@ export const customerRoutes: FastifyPluginAsync<CustomerRoutesOptions> = async (
       }
     },
     async (request, reply) => {
-      const query = parseSearchQuery(request.query as Record<string, unknown>, opts.searchDefaultLimit)
+      const query = parseSearchQuery(request.query, opts.searchDefaultLimit)
       return wrapCustomers(await service.search(query, callContext(request, reply)), envelope)
     }
   )

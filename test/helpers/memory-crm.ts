@@ -29,6 +29,21 @@ export class MemoryCrm implements CrmAdapter {
   /** Milliseconds each call waits (lets concurrency tests interleave). */
   delayMs = 0
 
+  #held: Partial<Record<Op, { entered: () => void; gate: Promise<void> }>> = {}
+
+  /**
+   * Holds the next call of `op` inside the CRM until `release()`: deterministic "in flight"
+   * without sleeps. `entered` resolves once the call has arrived.
+   */
+  hold(op: Op): { entered: Promise<void>; release: () => void } {
+    let release!: () => void
+    let entered!: () => void
+    const gate = new Promise<void>((r) => (release = r))
+    const arrived = new Promise<void>((r) => (entered = r))
+    this.#held[op] = { entered, gate }
+    return { entered: arrived, release }
+  }
+
   failNext(op: Op, error: Error): void {
     this.#faults[op] = error
   }
@@ -54,8 +69,8 @@ export class MemoryCrm implements CrmAdapter {
     if (stored.consents?.loyaltySignUp && stored.loyaltyProfile && !stored.loyaltyProfile.accountNumber) {
       stored.loyaltyProfile.accountNumber = `L${id}`
     }
-    this.records.set(id, stored as CrmRecord)
-    return structuredClone(stored) as CrmRecord
+    this.records.set(id, stored)
+    return structuredClone(stored)
   }
 
   async updateCustomer(id: string, patch: CrmRecord, ctx: CallContext): Promise<CrmRecord | null> {
@@ -72,6 +87,12 @@ export class MemoryCrm implements CrmAdapter {
 
   async #enter(op: Op, ctx: CallContext): Promise<void> {
     this.calls[op]++
+    const held = this.#held[op]
+    if (held) {
+      delete this.#held[op]
+      held.entered()
+      await held.gate
+    }
     if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs))
     ctx.signal.throwIfAborted()
     const fault = this.#faults[op]
@@ -133,8 +154,8 @@ function prune(v: unknown): unknown {
 
 /** SPI-shaped records: the mapper only copies, drops empties, and knows the search fields. */
 export const identityMapper: CustomerMapper = {
-  toCrm: (customer) => structuredClone(customer) as CrmRecord,
-  fromCrm: (record) => (prune(record) ?? {}) as Customer,
+  toCrm: (customer) => structuredClone(customer),
+  fromCrm: (record) => (prune(record) ?? {}),
   criterion: (param, value) => {
     const spec = SEARCH_FIELDS[param]
     return spec ? { ...spec, value } : undefined
