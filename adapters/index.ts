@@ -1,0 +1,32 @@
+/**
+ * The adapter registry: CRM adapter name (the `crm.adapter` config value) → factory.
+ *
+ * It is a static object on purpose: every adapter is compiled and type-checked with the
+ * gateway, and an unknown name fails at start-up, never per request.
+ *
+ * To add a CRM: create adapters/<name>/ (copy adapters/demo-crm/, see ./README.md), then add
+ * one line below: `'<name>': create<Name>Adapter,`.
+ */
+import type { AdapterFactory } from '../src/core/port.js'
+import { createDemoCrmAdapter } from './demo-crm/index.js'
+
+export const adapterRegistry = {
+  'demo-crm': createDemoCrmAdapter
+} as const satisfies Record<string, AdapterFactory>
+
+export type AdapterName = keyof typeof adapterRegistry
+
+export const adapterNames = Object.keys(adapterRegistry) as AdapterName[]
+
+export function isAdapterName(name: string): name is AdapterName {
+  // Object.hasOwn: "constructor" or "__proto__" are not adapters.
+  return Object.hasOwn(adapterRegistry, name)
+}
+
+/** The factory for `name`; throws a start-up error listing the known names otherwise. */
+export function resolveAdapterFactory(name: string): AdapterFactory {
+  if (!isAdapterName(name)) {
+    throw new Error(`unknown CRM adapter "${name}"; known adapters: ${adapterNames.join(', ')}`)
+  }
+  return adapterRegistry[name]
+}

@@ -1,0 +1,357 @@
+/**
+ * The demo-crm adapter against the real demo CRM (in-process, 127.0.0.1, port 0), and against
+ * tiny raw servers that misbehave in each way a CRM can, to prove every failure class maps to
+ * the right catalogue code.
+ */
+import http from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import net from 'node:net'
+import type { AddressInfo } from 'node:net'
+import fc from 'fast-check'
+import t from 'tap'
+import { adapterNames, adapterRegistry, resolveAdapterFactory } from '../../../adapters/index.js'
+import { createDemoCrmAdapter } from '../../../adapters/demo-crm/index.js'
+import { MAX_PAGE_SIZE, planPages, toFilter } from '../../../adapters/demo-crm/wire.js'
+import type { CallContext, CrmAdapter, CrmRecord } from '../../../src/core/port.js'
+import { GatewayError } from '../../../src/spi/error-catalogue.js'
+import type { ErrorCode } from '../../../src/spi/error-catalogue.js'
+import { createSilentLogger } from '../../helpers/silent-logger.js'
+import type { SilentLogger } from '../../helpers/silent-logger.js'
+import { TEST_API_KEY, startDemoCrm } from '../../demo-crm/fixtures/harness.js'
+
+interface Teardown {
+  teardown(fn: () => unknown): void
+}
+
+function context(log: SilentLogger = createSilentLogger(), signal: AbortSignal = new AbortController().signal): CallContext {
+  return { signal, log, requestId: 'req-1' }
+}
+
+function adapterFor(t: Teardown, baseUrl: string, options: { apiKey?: string; timeoutMs?: number } = {}): CrmAdapter {
+  const adapter = createDemoCrmAdapter({
+    baseUrl,
+    settings: { apiKey: options.apiKey ?? TEST_API_KEY },
+    requestTimeoutMs: options.timeoutMs ?? 5000,
+    log: createSilentLogger()
+  })
+  t.teardown(() => adapter.close?.())
+  return adapter
+}
+
+/** The GatewayError a promise rejects with (fails the test if it resolves or throws else). */
+async function failure(promise: Promise<unknown>): Promise<GatewayError> {
+  const outcome = await promise.then(
+    (value) => new Error(`expected a rejection, got ${JSON.stringify(value)}`),
+    (err: unknown) => err
+  )
+  if (!(outcome instanceof GatewayError)) throw outcome instanceof Error ? outcome : new Error(String(outcome))
+  return outcome
+}
+
+/** A raw HTTP server whose behaviour each test sets. */
+async function faultServer(t: Teardown): Promise<{ url: string; behave: (fn: (req: IncomingMessage, res: ServerResponse) => void) => void; hits: () => number }> {
+  let handler: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => res.end()
+  let hits = 0
+  const server = http.createServer((req, res) => {
+    hits++
+    handler(req, res)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      })
+  )
+  const { port } = server.address() as AddressInfo
+  return { url: `http://127.0.0.1:${port}`, behave: (fn) => (handler = fn), hits: () => hits }
+}
+
+const send = (status: number, type: string | undefined, body: string, headers: Record<string, string> = {}) =>
+  (_req: IncomingMessage, res: ServerResponse): void => {
+    res.writeHead(status, { ...(type === undefined ? {} : { 'content-type': type }), ...headers })
+    res.end(body)
+  }
+
+t.test('settings are checked at construction, naming the key and never its value', async (t) => {
+  const make = (settings: Record<string, unknown>, baseUrl = 'http://127.0.0.1:1') => () =>
+    createDemoCrmAdapter({ baseUrl, settings, requestTimeoutMs: 1000, log: createSilentLogger() })
+  t.throws(make({}), /demo-crm adapter: settings\.apiKey is required/, 'missing apiKey')
+  t.throws(make({ apiKey: '' }), /settings\.apiKey must be a non-empty string/, 'empty apiKey')
+  t.throws(make({ apiKey: 12345 }), /settings\.apiKey must be a non-empty string/, 'apiKey of the wrong type')
+  t.throws(make({ apiKey: 'k', apikey: 's3cret-value' }), /settings\.apikey is not a known setting/, 'an unknown (typo) key')
+  try {
+    make({ apiKey: 98765 })()
+    t.fail('should throw')
+  } catch (err) {
+    t.notMatch((err as Error).message, /98765/, 'the value is not in the message')
+  }
+  t.throws(make({ apiKey: 'k' }, 'not a url'), /baseUrl must be an absolute http\(s\) URL/, 'bad base URL')
+  t.throws(make({ apiKey: 'k' }, 'ftp://example.com'), /baseUrl must use http or https/, 'non-http base URL')
+  t.doesNotThrow(make({ apiKey: 'k' }), 'valid settings')
+})
+
+t.test('the registry', async (t) => {
+  t.equal(resolveAdapterFactory('demo-crm'), createDemoCrmAdapter, 'demo-crm resolves to its factory')
+  t.same(adapterNames, Object.keys(adapterRegistry), 'adapterNames lists the registry')
+  t.throws(() => resolveAdapterFactory('hubspot'), /unknown CRM adapter "hubspot"; known adapters: demo-crm/, 'unknown name')
+  t.throws(() => resolveAdapterFactory('constructor'), /unknown CRM adapter/, 'inherited names are not adapters')
+  t.throws(() => resolveAdapterFactory('__proto__'), /unknown CRM adapter/, '__proto__ is not an adapter')
+})
+
+t.test('round trips against the real demo CRM', async (t) => {
+  const crm = await startDemoCrm(t)
+  const adapter = adapterFor(t, crm.baseUrl)
+  const log = createSilentLogger()
+  const ctx = context(log)
+  t.equal(adapter.name, 'demo-crm')
+
+  const created = await adapter.createCustomer(
+    { FNAME: 'Ana', LNAME: 'Okafor', EMAIL: 'ana@example.com', MOBILE_PHONE: '(415) 555-0142', LOYALTY_OPT_IN: 'Y', NOTES: 'vip' },
+    ctx
+  )
+  t.match(created, { CONTACT_ID: 'C00000001', FNAME: 'Ana', VERSION: 1, LOYALTY: { ACCT_NO: 'LY0000000001' } }, 'create → the stored contact')
+  const id = created.CONTACT_ID as string
+
+  t.same(await adapter.getCustomer(id, ctx), created, 'get → the same contact')
+  t.equal(await adapter.getCustomer('C00000999', ctx), null, 'get of an unknown id → null')
+  t.equal(await adapter.getCustomer('', ctx), null, 'get of an empty id → null')
+  t.equal(await adapter.getCustomer('../../health', ctx), null, 'a path-like id is encoded: just an unknown id')
+  t.equal(await adapter.getCustomer('C00000001?x=1#y', ctx), null, 'query and fragment characters are encoded too')
+
+  const updated = await adapter.updateCustomer(id, { NOTES: '', LNAME: 'Okafor-Smith', ADDRESSES: [{ LINE1: '1 Main St' }] }, ctx)
+  t.match(updated, { CONTACT_ID: id, FNAME: 'Ana', LNAME: 'Okafor-Smith', VERSION: 2, ADDRESSES: [{ ADDR_ID: 'A000001', LINE1: '1 Main St' }] })
+  t.equal(updated?.NOTES, undefined, 'update: "" clears a field')
+  t.equal(await adapter.updateCustomer('C00000999', { FNAME: 'X' }, ctx), null, 'update of an unknown id → null')
+  t.equal(await adapter.updateCustomer('', { FNAME: 'X' }, ctx), null, 'update of an empty id → null')
+
+  // Logs: debug only, {op, status, durationMs}; no customer data, no key.
+  t.equal(log.records.length, 7, 'each of the 7 HTTP calls logged once (empty ids never reach the CRM)')
+  t.ok(log.records.every((r) => r.level === 'debug'), 'at debug level only')
+  t.ok(
+    log.records.every((r) => Object.keys(r.obj ?? {}).sort().join() === 'durationMs,op,status'),
+    'log objects carry op, status and durationMs only'
+  )
+  const logged = JSON.stringify(log.records)
+  for (const secret of [TEST_API_KEY, 'Ana', 'Okafor', 'ana@example.com', '555', id]) {
+    t.notOk(logged.includes(secret), `the logs do not contain ${secret === TEST_API_KEY ? 'the API key' : secret}`)
+  }
+})
+
+t.test('search: each operator, any-of fields, AND, encoding, paging', async (t) => {
+  const crm = await startDemoCrm(t)
+  const adapter = adapterFor(t, crm.baseUrl)
+  const log = createSilentLogger()
+  const ctx = context(log)
+  const people: CrmRecord[] = [
+    { FNAME: 'Ana', LNAME: 'Okafor', EMAIL: 'ana@example.com', MOBILE_PHONE: '(415) 555-0142', COUNTRY: 'US' },
+    { FNAME: 'Ben', LNAME: 'Okada', EMAIL: 'ben@example.com', WORK_PHONE: '415.555.0142', COUNTRY: 'US' },
+    { FNAME: 'Chloé', LNAME: 'Martin', EMAIL: 'chloe@example.fr', NOTES: 'a&b=c +d:é?#%', COUNTRY: 'FR' }
+  ]
+  for (const p of people) await adapter.createCustomer(p, ctx)
+  for (let i = 0; i < 7; i++) await adapter.createCustomer({ FNAME: `Page${i}`, SEGMENT: 'PAGED' }, ctx)
+
+  const ids = async (criteria: Parameters<CrmAdapter['searchCustomers']>[0]['criteria'], offset = 0, limit = 20) => {
+    const page = await adapter.searchCustomers({ criteria, offset, limit }, ctx)
+    return { ids: page.records.map((r) => r.CONTACT_ID), total: page.total }
+  }
+  t.same(await ids([{ fields: ['LNAME'], operator: 'equals', value: 'OKAFOR' }]), { ids: ['C00000001'], total: 1 }, 'equals')
+  t.same(await ids([{ fields: ['LNAME'], operator: 'prefix', value: 'oka' }]), { ids: ['C00000001', 'C00000002'], total: 2 }, 'prefix')
+  t.same(await ids([{ fields: ['EMAIL'], operator: 'contains', value: 'example.com' }]), { ids: ['C00000001', 'C00000002'], total: 2 }, 'contains')
+  t.same(
+    await ids([{ fields: ['MOBILE_PHONE', 'HOME_PHONE', 'WORK_PHONE'], operator: 'equals', value: '+1 (415) 555-0142'.slice(3), digitsOnly: true }]),
+    { ids: ['C00000001', 'C00000002'], total: 2 },
+    'equals digitsOnly (eqd) across any of three fields'
+  )
+  t.same(
+    await ids([
+      { fields: ['LNAME'], operator: 'prefix', value: 'oka' },
+      { fields: ['FNAME'], operator: 'equals', value: 'ben' }
+    ]),
+    { ids: ['C00000002'], total: 1 },
+    'criteria are ANDed'
+  )
+  t.same(
+    await ids([{ fields: ['NOTES'], operator: 'contains', value: 'a&b=c +d:é?#%' }]),
+    { ids: ['C00000003'], total: 1 },
+    'a value with &, =, +, space, :, ?, #, % and non-ASCII reaches the CRM intact'
+  )
+  t.same(await ids([{ fields: ['FNAME'], operator: 'equals', value: 'chloé' }]), { ids: ['C00000003'], total: 1 }, 'unicode equals')
+  t.same((await ids([])).total, 10, 'no criteria lists every contact')
+
+  const paged = [{ fields: ['SEGMENT'], operator: 'equals', value: 'PAGED' }] as const
+  const all = ['C00000004', 'C00000005', 'C00000006', 'C00000007', 'C00000008', 'C00000009', 'C00000010']
+  for (const [offset, limit] of [[0, 3], [3, 3], [6, 3], [1, 3], [2, 3], [5, 3], [4, 2], [1, 5], [6, 1], [3, 100], [9, 3], [1, 1]] as const) {
+    const before = log.records.length
+    t.same(
+      await ids(paged, offset, limit),
+      { ids: all.slice(offset, offset + limit), total: 7 },
+      `offset ${offset}, limit ${limit}`
+    )
+    t.ok(log.records.length - before <= 2, `offset ${offset}, limit ${limit}: at most two CRM calls`)
+  }
+})
+
+t.test('planPages covers exactly the window, in at most two pages of 1..100', async (t) => {
+  t.same(planPages(40, 20), { pages: [{ page: 3, size: 20 }], skip: 0 }, 'offset a multiple of limit: page = offset/limit + 1')
+  t.same(planPages(0, 1), { pages: [{ page: 1, size: 1 }], skip: 0 })
+  t.same(planPages(5, 10), { pages: [{ page: 1, size: 15 }], skip: 5 }, 'one larger page when one fits')
+  t.same(
+    planPages(99, 100),
+    { pages: [{ page: 1, size: 100 }, { page: 2, size: 100 }], skip: 99 },
+    'two straddling pages when no single page of at most 100 fits'
+  )
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: 100_000 }), fc.integer({ min: 1, max: MAX_PAGE_SIZE }), (offset, limit) => {
+      const plan = planPages(offset, limit)
+      const first = plan.pages[0]
+      if (first === undefined || plan.pages.length > 2) return false
+      const start = (first.page - 1) * first.size
+      const contiguous = plan.pages.every((p, i) => p.size === first.size && p.page === first.page + i)
+      const fetched = first.size * plan.pages.length
+      return (
+        contiguous &&
+        plan.pages.every((p) => p.page >= 1 && p.size >= 1 && p.size <= MAX_PAGE_SIZE) &&
+        start + plan.skip === offset &&
+        plan.skip + limit <= fetched &&
+        fetched <= 2 * limit
+      )
+    }),
+    { numRuns: 2000 }
+  )
+  t.pass('property holds for 2000 random windows')
+  t.equal(toFilter({ fields: ['A', 'B.C'], operator: 'equals', value: 'x:y', digitsOnly: true }), 'A|B.C:eqd:x:y', 'filter spelling')
+  t.equal(toFilter({ fields: ['A'], operator: 'prefix', value: 'v' }), 'A:sw:v')
+  t.equal(toFilter({ fields: ['A'], operator: 'contains', value: 'v', digitsOnly: false }), 'A:co:v')
+  for (const fields of [[], ['lower'], ['A:B'], ['A|B']]) {
+    t.throws(() => toFilter({ fields, operator: 'equals', value: 'v' }), { code: 'INTERNAL_ERROR' }, `fields ${JSON.stringify(fields)} refused`)
+  }
+})
+
+t.test("the CRM's refusals map to the catalogue", async (t) => {
+  const crm = await startDemoCrm(t)
+  const adapter = adapterFor(t, crm.baseUrl)
+  const ctx = context()
+  const ana = await adapter.createCustomer({ FNAME: 'Ana', EMAIL: 'ana@example.com' }, ctx)
+  const ben = await adapter.createCustomer({ FNAME: 'Ben', EMAIL: 'ben@example.com' }, ctx)
+
+  const dup = await failure(adapter.createCustomer({ EMAIL: 'ANA@example.com' }, ctx))
+  t.same([dup.code, dup.errorClass, dup.status], ['DUPLICATE_CUSTOMER', 'client', 409], 'create with a taken e-mail → DUPLICATE_CUSTOMER')
+  t.same(dup.params, {}, 'the other contact id is not passed on')
+  const dupPatch = await failure(adapter.updateCustomer(ben.CONTACT_ID as string, { EMAIL: 'ana@example.com' }, ctx))
+  t.equal(dupPatch.code, 'DUPLICATE_CUSTOMER', 'update to a taken e-mail → DUPLICATE_CUSTOMER')
+
+  const invalid = await failure(adapter.createCustomer({ EMAIL: 'nope', BIRTH_DATE: '13/13/2020' }, ctx))
+  t.same([invalid.code, invalid.errorClass, invalid.params], ['CRM_VALIDATION_FAILED', 'client', { field: 'EMAIL' }], '422 → CRM_VALIDATION_FAILED naming the first field')
+  const invalidPatch = await failure(adapter.updateCustomer(ana.CONTACT_ID as string, { SMS_OK: 'maybe' }, ctx))
+  t.same([invalidPatch.code, invalidPatch.params], ['CRM_VALIDATION_FAILED', { field: 'SMS_OK' }], 'update 422 → CRM_VALIDATION_FAILED')
+
+  const wrongKey = adapterFor(t, crm.baseUrl, { apiKey: 'not-the-key' })
+  for (const [what, call] of [
+    ['get', () => wrongKey.getCustomer('C00000001', ctx)],
+    ['search', () => wrongKey.searchCustomers({ criteria: [], offset: 0, limit: 5 }, ctx)],
+    ['create', () => wrongKey.createCustomer({ FNAME: 'X' }, ctx)],
+    ['update', () => wrongKey.updateCustomer('C00000001', { FNAME: 'X' }, ctx)]
+  ] as const) {
+    const err = await failure(call())
+    t.same([err.code, err.errorClass], ['CRM_ERROR', 'upstream'], `${what} with a wrong key → CRM_ERROR (upstream, not the POS's fault)`)
+  }
+
+  const wrongPath = adapterFor(t, `${crm.baseUrl}/elsewhere`)
+  t.equal((await failure(wrongPath.createCustomer({ FNAME: 'X' }, ctx))).code, 'CRM_ERROR', 'a 404 on create (wrong base URL) is no "not found"')
+})
+
+t.test('transport failures and misbehaving servers', async (t) => {
+  const server = await faultServer(t)
+  const ctx = context()
+
+  // Each case: what the server does, which call, the expected code.
+  const cases: [string, (req: IncomingMessage, res: ServerResponse) => void, (a: CrmAdapter) => Promise<unknown>, ErrorCode][] = [
+    ['200 HTML', send(200, 'text/html', '<html>login</html>'), (a) => a.getCustomer('C1', ctx), 'CRM_BAD_RESPONSE'],
+    ['200 JSON content type, garbage body', send(200, 'application/json', 'not json{'), (a) => a.getCustomer('C1', ctx), 'CRM_BAD_RESPONSE'],
+    ['200 text/plain with a JSON body', send(200, 'text/plain', '{"CONTACT_ID":"C1"}'), (a) => a.getCustomer('C1', ctx), 'CRM_BAD_RESPONSE'],
+    ['200 without content type', send(200, undefined, '{"CONTACT_ID":"C1"}'), (a) => a.getCustomer('C1', ctx), 'CRM_BAD_RESPONSE'],
+    ['200 JSON without CONTACT_ID', send(200, 'application/json', '{"FNAME":"A"}'), (a) => a.getCustomer('C1', ctx), 'CRM_BAD_RESPONSE'],
+    ['200 JSON array', send(200, 'application/json', '[{"CONTACT_ID":"C1"}]'), (a) => a.updateCustomer('C1', {}, ctx), 'CRM_BAD_RESPONSE'],
+    ['201 empty body', send(201, 'application/json', ''), (a) => a.createCustomer({}, ctx), 'CRM_BAD_RESPONSE'],
+    ['search without data', send(200, 'application/json', '{"total":1}'), (a) => a.searchCustomers({ criteria: [], offset: 0, limit: 5 }, ctx), 'CRM_BAD_RESPONSE'],
+    ['search data not contacts', send(200, 'application/json', '{"data":[1,2],"total":2}'), (a) => a.searchCustomers({ criteria: [], offset: 0, limit: 5 }, ctx), 'CRM_BAD_RESPONSE'],
+    ['302 redirect', send(302, 'text/plain', '', { location: 'http://127.0.0.1:1/steal' }), (a) => a.getCustomer('C1', ctx), 'CRM_BAD_RESPONSE'],
+    ['500 JSON', send(500, 'application/json', '{"error":{"code":"INTERNAL","message":"x"}}'), (a) => a.getCustomer('C1', ctx), 'CRM_ERROR'],
+    ['503 HTML from a proxy', send(503, 'text/html', '<h1>down</h1>'), (a) => a.createCustomer({}, ctx), 'CRM_ERROR'],
+    ['403', send(403, 'application/json', '{}'), (a) => a.getCustomer('C1', ctx), 'CRM_ERROR'],
+    ['409 without DUPLICATE_EMAIL', send(409, 'application/json', '{"error":{"code":"OTHER","message":"x"}}'), (a) => a.createCustomer({}, ctx), 'CRM_ERROR'],
+    ['412', send(412, 'application/json', '{"error":{"code":"VERSION_MISMATCH","message":"x","current_version":3}}'), (a) => a.updateCustomer('C1', {}, ctx), 'UPDATE_CONFLICT'],
+    ['400 HTML', send(400, 'text/html', '<p>bad</p>'), (a) => a.createCustomer({}, ctx), 'CRM_VALIDATION_FAILED'],
+    ['connection reset', (req) => req.socket.destroy(), (a) => a.getCustomer('C1', ctx), 'CRM_UNAVAILABLE']
+  ]
+  const adapter = adapterFor(t, server.url)
+  for (const [what, behaviour, call, code] of cases) {
+    server.behave(behaviour)
+    const err = await failure(call(adapter))
+    t.equal(err.code, code, `${what} → ${code}`)
+  }
+  t.equal(server.hits(), cases.length, 'one request per case: the redirect was not followed')
+
+  server.behave(send(429, 'application/json', '{}', { 'retry-after': '7' }))
+  const limited = await failure(adapter.getCustomer('C1', ctx))
+  t.same([limited.code, limited.retryAfterSeconds, limited.errorClass], ['CRM_RATE_LIMITED', 7, 'upstream'], '429 + Retry-After → CRM_RATE_LIMITED with its seconds')
+  server.behave(send(429, 'application/json', '{}', { 'retry-after': new Date(Date.now() + 30_000).toUTCString() }))
+  const dated = await failure(adapter.searchCustomers({ criteria: [], offset: 0, limit: 1 }, ctx))
+  t.ok(dated.retryAfterSeconds !== undefined && dated.retryAfterSeconds >= 28 && dated.retryAfterSeconds <= 31, 'Retry-After as an HTTP date')
+
+  // A server that never answers.
+  server.behave(() => undefined)
+  const slow = adapterFor(t, server.url, { timeoutMs: 150 })
+  let started = Date.now()
+  const timedOut = await failure(slow.getCustomer('C1', ctx))
+  t.same([timedOut.code, timedOut.status], ['CRM_TIMEOUT', 504], 'no answer within requestTimeoutMs → CRM_TIMEOUT')
+  t.ok(Date.now() - started < 2000, 'promptly after the timeout')
+
+  const patient = adapterFor(t, server.url, { timeoutMs: 30_000 })
+  const controller = new AbortController()
+  setTimeout(() => controller.abort(new Error('deadline')), 50)
+  started = Date.now()
+  const aborted = await failure(patient.getCustomer('C1', context(undefined, controller.signal)))
+  const tookMs = Date.now() - started
+  t.equal(aborted.code, 'CRM_TIMEOUT', 'an aborted ctx.signal → CRM_TIMEOUT')
+  t.ok(aborted.cause !== undefined, 'with the abort as its cause')
+  t.ok(tookMs < 1000, `aborted promptly (${tookMs} ms), not after the 30 s timeout`)
+  const preAborted = await failure(patient.createCustomer({}, context(undefined, AbortSignal.abort())))
+  t.equal(preAborted.code, 'CRM_TIMEOUT', 'an already aborted signal never sends')
+})
+
+t.test('a CRM that is down → CRM_UNAVAILABLE', async (t) => {
+  // Find a free port, then close it: connecting is refused.
+  const probe = net.createServer()
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
+  const { port } = probe.address() as AddressInfo
+  await new Promise<void>((resolve) => probe.close(() => resolve()))
+  const adapter = adapterFor(t, `http://127.0.0.1:${port}`)
+  const ctx = context()
+  for (const call of [() => adapter.getCustomer('C1', ctx), () => adapter.searchCustomers({ criteria: [], offset: 0, limit: 5 }, ctx)]) {
+    const err = await failure(call())
+    t.same([err.code, err.status, err.errorClass], ['CRM_UNAVAILABLE', 503, 'upstream'], 'connection refused → CRM_UNAVAILABLE')
+  }
+})
+
+t.test('a server answering bytes that are not HTTP → CRM_BAD_RESPONSE', async (t) => {
+  const sockets = new Set<net.Socket>()
+  const garbage = net.createServer((socket) => {
+    sockets.add(socket)
+    socket.on('data', () => socket.end('SSH-2.0-OpenSSH_9.6\r\n\r\n'))
+  })
+  await new Promise<void>((resolve) => garbage.listen(0, '127.0.0.1', resolve))
+  t.teardown(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy()
+        garbage.close(() => resolve())
+      })
+  )
+  const { port } = garbage.address() as AddressInfo
+  const adapter = adapterFor(t, `http://127.0.0.1:${port}`)
+  const err = await failure(adapter.getCustomer('C1', context()))
+  t.same([err.code, err.errorClass], ['CRM_BAD_RESPONSE', 'upstream'], 'unparsable HTTP → CRM_BAD_RESPONSE')
+})
