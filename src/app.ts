@@ -6,6 +6,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { GatewayConfig } from './config/config-schema.js'
 import type { CrmAdapter } from './core/port.js'
 import type { CustomerMapper } from './core/mapper.js'
+import type { Logger } from './core/logger.js'
 import { CustomerService } from './core/customer-service.js'
 import { GatewayError } from './spi/error-catalogue.js'
 import { errorHandler, sendError } from './http/error-handler.js'
@@ -16,7 +17,8 @@ import { registerDocs } from './routes/docs.js'
 
 export interface AppDeps {
   readonly config: GatewayConfig
-  readonly adapter: CrmAdapter
+  /** The adapter, or a factory given the app's logger (adapters log through it). */
+  readonly adapter: CrmAdapter | ((log: Logger) => CrmAdapter)
   readonly mapper: CustomerMapper
   /** Pino options or a logger instance; defaults to the config's level. Tests pass their own. */
   readonly logger?: FastifyServerOptions['logger']
@@ -24,7 +26,7 @@ export interface AppDeps {
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
-  const { config, adapter, mapper } = deps
+  const { config, mapper } = deps
   const app = Fastify({
     logger: deps.logger ?? loggerOptions(config.log.level),
     bodyLimit: config.server.bodyLimitBytes,
@@ -39,6 +41,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // The body must match the contract as sent: no "123" → 123 or "true" → true coercion.
     ajv: { customOptions: { coerceTypes: false, allErrors: false } }
   })
+  const adapter = typeof deps.adapter === 'function' ? deps.adapter(app.log as unknown as Logger) : deps.adapter
   let closing = false
   app.addHook('preClose', async () => {
     closing = true

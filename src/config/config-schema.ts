@@ -52,6 +52,17 @@ export const ConfigSchema = Type.Object(
       },
       { default: {}, additionalProperties: false }
     ),
+    /** The embedded demo CRM that `npm start` runs when no CRM base URL is configured. */
+    demoCrm: Type.Object(
+      {
+        host: Type.String({ default: '127.0.0.1', minLength: 1 }),
+        port: Type.Integer({ default: 4010, minimum: 0, maximum: 65535 }),
+        dataFile: Type.String({ default: 'data/demo-crm.json', minLength: 1 }),
+        /** Empty: a random key is made at each start and printed. */
+        apiKey: Type.String({ default: '' })
+      },
+      { default: {}, additionalProperties: false }
+    ),
     log: Type.Object(
       { level: Type.Union([LogLevel], { default: 'info' }) },
       { default: {}, additionalProperties: false }
@@ -74,5 +85,9 @@ export const ENV_KEYS = {
   CRM_BASE_URL: 'crm.baseUrl',
   CRM_MAPPING_FILE: 'crm.mappingFile',
   CRM_REQUEST_TIMEOUT_MS: 'crm.requestTimeoutMs',
-  LOG_LEVEL: 'log.level'
+  LOG_LEVEL: 'log.level',
+  DEMO_CRM_HOST: 'demoCrm.host',
+  DEMO_CRM_PORT: 'demoCrm.port',
+  DEMO_CRM_DATA_FILE: 'demoCrm.dataFile',
+  DEMO_CRM_API_KEY: 'demoCrm.apiKey'
 } as const
