@@ -1,0 +1,15 @@
+/**
+ * Process entry of the ops command line: `main.ts mapping <command> …`.
+ * Kept to argument dispatch and the exit code; commands live in their own files.
+ */
+import { runMappingCli } from './mapping.js'
+
+const [group, ...rest] = process.argv.slice(2)
+const io = { stdout: process.stdout, stderr: process.stderr }
+
+if (group === 'mapping') {
+  process.exitCode = await runMappingCli(rest, io)
+} else {
+  process.stderr.write('usage: main mapping <check|preview|schema> … (see "mapping --help")\n')
+  process.exitCode = 2
+}

@@ -1,0 +1,185 @@
+/**
+ * `mapping` commands for ops: check tables, preview what a customer becomes, regenerate the
+ * editor schema. Written as a function over argv and two streams so tests drive it directly;
+ * ./main.ts is the process entry.
+ */
+import { readdir, readFile } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { Compile } from 'typebox/compile'
+import { CustomerSchema, type Customer } from '../spi/customer-schema.js'
+import {
+  formatIssue,
+  loadMappingTable,
+  MappingTableError,
+  MappingValueError,
+  TRANSFORMS,
+  writeMappingSchema,
+  type CompiledMapping,
+  type ReadIssue
+} from '../mapping/index.js'
+
+export interface CliIo {
+  readonly stdout: { write(text: string): unknown }
+  readonly stderr: { write(text: string): unknown }
+  /** Base for default paths (mappings/); the process's working directory by default. */
+  readonly cwd?: string
+}
+
+const USAGE = `usage: mapping <command> [options]
+
+commands:
+  check [files…]                 validate mapping tables (default: every mappings/*.yaml)
+  preview <table> <customer.json> show the CRM record a customer becomes and what reads back
+  schema [--out <file>]           write the editor schema (default: mappings/schema.json)
+
+Run "mapping <command> --help" for details.
+`
+
+const HELP: Record<string, string> = {
+  check: `usage: mapping check [files…]
+
+Validates each table: YAML syntax, the schema, transforms, paths, duplicate targets, search
+rows, and that every sample round-trips. Prints one OK line per valid table, and every problem
+as <file>:<line>:<column> <where>: <what>. Exit code 0 when all tables are valid, 1 otherwise.
+Without files, checks every *.yaml in mappings/.
+`,
+  preview: `usage: mapping preview [--json] <table> <customer.json>
+
+Reads an SPI customer ({"customer": {…}} or bare), prints the CRM record toCrm makes of it,
+then the SPI customer fromCrm reads back from that record (read-only fields such as
+profile.customerId are absent, since the CRM assigns them). --json prints one JSON object
+{crm, spi, readIssues}. Exit code 1 when the table or the customer is invalid.
+
+Transforms: ${TRANSFORMS.map((t) => t.name).join(', ')}
+`,
+  schema: `usage: mapping schema [--out <file>]
+
+Writes the JSON schema of mapping tables (for editors: "# yaml-language-server: $schema=./schema.json").
+Default output: mappings/schema.json.
+`
+}
+
+const wantsHelp = (args: readonly string[]): boolean => args.includes('--help') || args.includes('-h')
+
+export async function runMappingCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const [command, ...args] = argv
+  const cwd = io.cwd ?? process.cwd()
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    io.stdout.write(USAGE)
+    return command === undefined ? 2 : 0
+  }
+  const help = HELP[command]
+  if (help === undefined) {
+    io.stderr.write(`unknown command "${command}"\n\n${USAGE}`)
+    return 2
+  }
+  if (wantsHelp(args)) {
+    io.stdout.write(help)
+    return 0
+  }
+  switch (command) {
+    case 'check': return check(args, cwd, io)
+    case 'preview': return preview(args, cwd, io)
+    default: return schema(args, cwd, io)
+  }
+}
+
+async function check(files: readonly string[], cwd: string, io: CliIo): Promise<number> {
+  let targets = files
+  if (targets.length === 0) {
+    const dir = join(cwd, 'mappings')
+    const names = await readdir(dir).catch(() => [] as string[])
+    targets = names.filter((n) => n.endsWith('.yaml') || n.endsWith('.yml')).sort().map((n) => join('mappings', n))
+    if (targets.length === 0) {
+      io.stderr.write(`no mapping tables (*.yaml) in ${dir}\n`)
+      return 1
+    }
+  }
+  let failed = 0
+  for (const file of targets) {
+    const mapping = await load(file, cwd, io)
+    if (mapping === undefined) {
+      failed++
+      continue
+    }
+    const search = mapping.searchParams.length > 0 ? mapping.searchParams.join(', ') : 'none'
+    const n = mapping.samples.length
+    const samples = n === 0 ? 'no samples' : n === 1 ? '1 sample round-trips' : `${n} samples round-trip`
+    io.stdout.write(`OK ${file} (${mapping.readPaths.length} CRM fields read, ${samples}, search: ${search})\n`)
+  }
+  return failed === 0 ? 0 : 1
+}
+
+/** Loads a table, printing its problems; undefined when it is invalid. */
+async function load(file: string, cwd: string, io: CliIo): Promise<CompiledMapping | undefined> {
+  try {
+    return await loadMappingTable(resolve(cwd, file))
+  } catch (err) {
+    if (!(err instanceof MappingTableError)) throw err
+    // Report the file as the user wrote it, not the absolute path the loader was given.
+    for (const issue of err.issues) io.stderr.write(formatIssue({ ...issue, file }) + '\n')
+    return undefined
+  }
+}
+
+const validCustomer = Compile(CustomerSchema)
+
+async function preview(args: readonly string[], cwd: string, io: CliIo): Promise<number> {
+  const json = args.includes('--json')
+  const [tableFile, customerFile, extra] = args.filter((a) => a !== '--json')
+  if (tableFile === undefined || customerFile === undefined || extra !== undefined) {
+    io.stderr.write(HELP['preview'] ?? '')
+    return 2
+  }
+  const mapping = await load(tableFile, cwd, io)
+  if (mapping === undefined) return 1
+  let body: unknown
+  try {
+    body = JSON.parse(await readFile(resolve(cwd, customerFile), 'utf8'))
+  } catch (err) {
+    io.stderr.write(`${customerFile}: cannot read a JSON customer (${err instanceof Error ? err.message : String(err)})\n`)
+    return 1
+  }
+  const customer = unwrap(body)
+  if (!validCustomer.Check(customer)) {
+    for (const e of validCustomer.Errors(customer)) io.stderr.write(`${customerFile}: ${e.instancePath || '(customer)'}: ${e.message}\n`)
+    return 1
+  }
+  let crm: Record<string, unknown>
+  try {
+    crm = mapping.toCrm(customer)
+  } catch (err) {
+    if (!(err instanceof MappingValueError)) throw err
+    io.stderr.write(`${customerFile}: ${err.field}: ${err.reason}\n`)
+    return 1
+  }
+  const readIssues: ReadIssue[] = []
+  const spi = mapping.fromCrm(crm, (issue) => readIssues.push(issue))
+  if (json) {
+    io.stdout.write(JSON.stringify({ crm, spi, readIssues }, null, 2) + '\n')
+    return 0
+  }
+  io.stdout.write(`CRM record (toCrm):\n${JSON.stringify(crm, null, 2)}\n\nSPI customer read back (fromCrm):\n${JSON.stringify(spi, null, 2)}\n`)
+  for (const issue of readIssues) io.stdout.write(`read issue: ${issue.field} ← ${issue.crmField}: ${issue.reason}\n`)
+  return 0
+}
+
+/** CONTRACT §2: the customer comes wrapped as {customer: …} or bare. */
+function unwrap(body: unknown): Customer {
+  if (typeof body === 'object' && body !== null && !Array.isArray(body) && Object.keys(body).length === 1 && 'customer' in body) {
+    return body.customer as Customer
+  }
+  return body as Customer
+}
+
+async function schema(args: readonly string[], cwd: string, io: CliIo): Promise<number> {
+  const at = args.indexOf('--out')
+  const out = at >= 0 ? args[at + 1] : join('mappings', 'schema.json')
+  if (out === undefined || (at < 0 && args.length > 0)) {
+    io.stderr.write(HELP['schema'] ?? '')
+    return 2
+  }
+  await writeMappingSchema(resolve(cwd, out))
+  io.stdout.write(`wrote ${out}\n`)
+  return 0
+}

@@ -1,0 +1,105 @@
+/**
+ * The compiled mapping a table becomes: the CustomerMapper the customer service uses, plus
+ * what adapters and tools need to know about the table (its file, samples, the CRM fields a
+ * read needs, the search parameters it supports).
+ */
+import type { CustomerMapper } from '../core/mapper.js'
+import type { CrmCriterion, CrmRecord } from '../core/port.js'
+import type { Customer, SearchParam } from '../spi/customer-schema.js'
+import { compileTable, runRead, runWrite } from './compile.js'
+import { MappingValueError, type ReadIssueHandler } from './errors.js'
+import { reads, type MappingModel, type SearchRowModel, type TableModel } from './model.js'
+import { TransformError } from './transforms/index.js'
+
+export interface MappingSample {
+  readonly name: string
+  readonly spi: Customer
+  readonly crm: CrmRecord
+}
+
+export interface CompiledMapping extends CustomerMapper {
+  /** The table's file, as given to the loader. */
+  readonly file: string
+  /** The adapter the table declares it is written for (`crm:` key), if any. */
+  readonly crm: string | undefined
+  readonly samples: readonly MappingSample[]
+  /**
+   * Top-level CRM field names that read rows use, in table order, e.g. `FNAME`, `PRIMARY_ADDR`,
+   * `LOYALTY`: for CRMs whose API wants an explicit property list (HubSpot `properties=`).
+   */
+  readonly readFields: readonly string[]
+  /** The same as full dot paths (`LOYALTY.ACCT_NO`), for CRMs that select nested fields. */
+  readonly readPaths: readonly string[]
+  /** SPI search parameters the table has a search row for. */
+  readonly searchParams: readonly SearchParam[]
+  /**
+   * CRM → SPI. A value that cannot be read (an unparsable date…) is left out of the customer
+   * and reported to `onReadIssue` (this call's, else the one given at load), without the value.
+   */
+  fromCrm(record: CrmRecord, onReadIssue?: ReadIssueHandler): Customer
+}
+
+export interface MappingOptions {
+  /** Default read-issue handler, for calls that do not pass their own. */
+  readonly onReadIssue?: ReadIssueHandler
+}
+
+function readPathsOf(table: TableModel): string[] {
+  const paths = table.rows.filter((r) => reads(r.direction)).map((r) => r.crm.text)
+  return [...new Set(paths)]
+}
+
+function searchFunction(rows: readonly SearchRowModel[]): CustomerMapper['criterion'] {
+  const byParam = new Map(rows.map((row) => [row.param, { row, fields: Object.freeze([...row.fields]) }]))
+  return (param, value) => {
+    const entry = byParam.get(param)
+    if (entry === undefined) return undefined
+    const { row, fields } = entry
+    let out: unknown = value
+    if (value !== '') {
+      try {
+        for (const t of row.transforms) out = t.write(out)
+      } catch (err) {
+        if (err instanceof TransformError) throw new MappingValueError(param, err.reason)
+        throw err
+      }
+    }
+    const criterion: CrmCriterion = { fields, operator: row.operator, value: typeof out === 'string' ? out : String(out) }
+    return row.digitsOnly ? { ...criterion, digitsOnly: true } : criterion
+  }
+}
+
+export function createMapping(model: MappingModel, file: string, options: MappingOptions = {}): CompiledMapping {
+  const root = compileTable(model.root)
+  const readPaths = readPathsOf(model.root)
+  const samples = model.samples.map((s) => deepFreeze({ name: s.name, spi: structuredClone<Customer>(s.spi), crm: structuredClone(s.crm) }))
+  return {
+    file,
+    crm: model.crm,
+    samples,
+    readPaths,
+    readFields: [...new Set(readPaths.map((p) => p.split('.')[0] ?? p))],
+    searchParams: model.search.map((s) => s.param),
+    toCrm(customer) {
+      if (typeof customer !== 'object' || customer === null) throw new MappingValueError('customer', 'expected an object')
+      const out: CrmRecord = {}
+      runWrite(root, customer, out)
+      return out
+    },
+    fromCrm(record, onReadIssue) {
+      const out: Customer = {}
+      if (typeof record !== 'object' || record === null) return out
+      runRead(root, record, out, onReadIssue ?? options.onReadIssue, '', '')
+      return out
+    },
+    criterion: searchFunction(model.search)
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const v of Object.values(value)) deepFreeze(v)
+    Object.freeze(value)
+  }
+  return value
+}
