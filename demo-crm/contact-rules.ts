@@ -111,7 +111,11 @@ function object(rules: ReadonlyMap<string, Rule>): Rule {
         ok = false
         continue
       }
-      if (value === '') continue // unset fields are absent, never ""
+      // "" inside an object: in a PATCH it removes that key (mergeValue), in a POST it is absent.
+      if (value === '') {
+        out[key] = ''
+        continue
+      }
       const checked = (rules.get(key) ?? custom)(c, value, at)
       if (checked === undefined) ok = false
       else out[key] = checked
@@ -215,8 +219,10 @@ export function checkContactInput(body: unknown): CheckedInput {
 // Merge and CRM-maintained fields.
 
 /**
- * PATCH semantics (API.md § Endpoints): a field sent as `""` is removed, an absent field is
- * unchanged, any other value (objects and arrays included) replaces the stored one whole.
+ * PATCH semantics (API.md § Endpoints), those of a JSON merge patch (RFC 7396) with `""` where
+ * RFC 7396 has `null`: a field sent as `""` is removed, an absent field is unchanged, an object
+ * is merged key by key into the stored object (so `LOYALTY: {MAIL_ADDR: …}` keeps the points),
+ * and an array or scalar replaces the stored value whole (so `ADDRESSES` is sent whole).
  * Returns a new object; `stored` is not modified.
  */
 export function mergeContact(stored: Contact, input: CheckedInput): Contact {
@@ -224,8 +230,27 @@ export function mergeContact(stored: Contact, input: CheckedInput): Contact {
   for (const [key, value] of Object.entries(stored)) {
     if (!input.remove.includes(key)) next[key] = value
   }
-  for (const [key, value] of Object.entries(input.set)) next[key] = value
+  for (const [key, value] of Object.entries(input.set)) next[key] = mergeValue(stored[key], value)
   return next
+}
+
+function mergeValue(stored: unknown, patch: unknown): unknown {
+  if (!isPlainObject(patch) || !isPlainObject(stored)) return withoutEmpty(patch)
+  const out: Record<string, unknown> = { ...stored }
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === '') delete out[key]
+    else out[key] = mergeValue(out[key], value)
+  }
+  return out
+}
+
+/** A value as stored: `""` inside objects means absent (API.md § Contact record). */
+export function withoutEmpty(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutEmpty)
+  if (!isPlainObject(value)) return value
+  const out: Record<string, unknown> = {}
+  for (const [key, v] of Object.entries(value)) if (v !== '') out[key] = withoutEmpty(v)
+  return out
 }
 
 /**
@@ -256,7 +281,7 @@ export function finalizeContact(next: Contact, previous: Contact | undefined, id
 
 /** A new contact from a checked POST body. */
 export function createContact(input: CheckedInput, id: string, ids: IdSource, today: string): Contact {
-  const next: Contact = { CONTACT_ID: id, ...input.set, CREATED_ON: today }
+  const next: Contact = { CONTACT_ID: id, ...(withoutEmpty(input.set) as Contact), CREATED_ON: today }
   return finalizeContact(next, undefined, ids, today)
 }
 

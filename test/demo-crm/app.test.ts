@@ -117,9 +117,9 @@ t.test('PATCH merge semantics, If-Match, duplicate e-mail (API.md § Endpoints)'
     body: {
       NOTES: '', // removed
       LNAME: 'Okafor-Smith', // changed
-      PRIMARY_ADDR: { LINE1: '9 New Rd', CITY: 'Shelbyville' }, // replaced whole: LINE2 gone
+      PRIMARY_ADDR: { LINE1: '9 New Rd', LINE2: '', CITY: 'Shelbyville' }, // merged: LINE2 removed by ""
       ADDRESSES: [{ ADDR_ID: 'A000002', LINE1: '2 Side St', IS_DEFAULT: 'Y' }], // replaced whole
-      LOYALTY: { ACCT_NO: 'LY5555555555', POINTS: 99 }, // replaced whole, ACCT_NO read-only
+      LOYALTY: { ACCT_NO: 'LY5555555555', POINTS: 99 }, // merged, ACCT_NO read-only
       VERSION: 100 // read-only
     }
   })
@@ -128,9 +128,9 @@ t.test('PATCH merge semantics, If-Match, duplicate e-mail (API.md § Endpoints)'
   t.equal(p.NOTES, undefined, '"" removes the field')
   t.same([p.FNAME, p.EMAIL, p.LOYALTY_OPT_IN], ['Ana', 'ana@example.com', 'Y'], 'absent fields unchanged')
   t.equal(p.LNAME, 'Okafor-Smith', 'a sent field replaces')
-  t.same(p.PRIMARY_ADDR, { LINE1: '9 New Rd', CITY: 'Shelbyville' }, 'an object replaces the stored one whole')
+  t.same(p.PRIMARY_ADDR, { LINE1: '9 New Rd', CITY: 'Shelbyville' }, 'an object merges key by key; "" removes a key inside it')
   t.same(p.ADDRESSES, [{ ADDR_ID: 'A000002', LINE1: '2 Side St', IS_DEFAULT: 'Y' }], 'an array replaces whole')
-  t.same(p.LOYALTY, { ACCT_NO: acct, POINTS: 99 }, 'LOYALTY replaced whole, ACCT_NO kept')
+  t.same(p.LOYALTY, { ACCT_NO: acct, POINTS: 99, TIER_CODE: 'SILVER' }, 'LOYALTY merged: unsent keys kept, ACCT_NO read-only')
   t.same([p.VERSION, res.headers.get('etag'), p.CREATED_ON, p.MODIFIED_ON], [2, '"2"', TODAY, TODAY], 'VERSION + 1, ETag')
 
   const cleared = await call(crm, 'PATCH', path, { body: { LOYALTY: '', LOYALTY_OPT_IN: 'N' } })
