@@ -7,7 +7,8 @@
  *   no answer in time, or the caller gave up   → CRM_TIMEOUT      (upstream: trips the breaker)
  *   cannot connect / connection dropped        → CRM_UNAVAILABLE  (upstream)
  *   429 (+ Retry-After)                         → CRM_RATE_LIMITED (upstream)
- *   401 / 403: our credentials are refused      → CRM_ERROR        (a config problem, not the POS's)
+ *   403 REQUEST_LIMIT_EXCEEDED (Salesforce)     → CRM_RATE_LIMITED (upstream; Retry-After if sent)
+ *   401 / other 403: credentials refused        → CRM_ERROR        (a config problem, not the POS's)
  *   5xx and other unexpected statuses           → CRM_ERROR        (upstream)
  *   3xx (we never follow redirects), non-JSON,
  *   a body that is not HTTP or over the limit   → CRM_BAD_RESPONSE (upstream)
@@ -100,6 +101,34 @@ export function headerValue(response: AxiosResponse, name: string): string | und
   return typeof raw === 'number' ? String(raw) : undefined
 }
 
+/** Bigger bodies are not read for an error code: a throttling answer is a few dozen bytes. */
+const MAX_ERROR_BODY_CHARS = 64 * 1024
+
+const REQUEST_LIMIT_EXCEEDED = 'REQUEST_LIMIT_EXCEEDED'
+
+/**
+ * Whether a 403 body is Salesforce's "API request limit exceeded" (the org's 24-hour or
+ * concurrent-request limit): a throttle, not refused credentials. Salesforce's REST API answers
+ * errors as an array of `{"message": "…", "errorCode": "…"}`
+ * (https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/errorcodes.htm);
+ * a single such object is accepted too. The body is read as text (http-client.ts) or, for an
+ * adapter that parses itself, as an already parsed value; anything unreadable is "no".
+ */
+function isRequestLimitExceeded(data: unknown): boolean {
+  let body = data
+  if (typeof data === 'string') {
+    if (data.length > MAX_ERROR_BODY_CHARS || !data.includes(REQUEST_LIMIT_EXCEEDED)) return false
+    try {
+      body = JSON.parse(data)
+    } catch {
+      return false
+    }
+  }
+  const hasCode = (item: unknown): boolean =>
+    typeof item === 'object' && item !== null && (item as { errorCode?: unknown }).errorCode === REQUEST_LIMIT_EXCEEDED
+  return Array.isArray(body) ? body.some(hasCode) : hasCode(body)
+}
+
 /**
  * The generic meaning of an HTTP status that the adapter did not handle itself. Adapters call
  * this last, after mapping the statuses their CRM documents.
@@ -107,16 +136,18 @@ export function headerValue(response: AxiosResponse, name: string): string | und
 export function classifyStatus(response: AxiosResponse, op: string): GatewayError {
   const status = response.status
   const detail = `${op}: HTTP ${status}`
-  if (status === 429) {
+  if (status === 429 || (status === 403 && isRequestLimitExceeded(response.data))) {
     const retryAfterSeconds = parseRetryAfter(headerValue(response, 'retry-after'))
-    return new GatewayError('CRM_RATE_LIMITED', { detail, ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) })
+    const why = status === 403 ? `${detail} REQUEST_LIMIT_EXCEEDED` : detail
+    return new GatewayError('CRM_RATE_LIMITED', { detail: why, ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) })
   }
   if (status === 401 || status === 403) {
     // Our own credentials are refused: an upstream / configuration problem, never the POS's.
     return new GatewayError('CRM_ERROR', { detail: `${detail} (credentials refused)` })
   }
-  if (status < 200 || (status >= 300 && status < 400)) {
-    // 1xx leftovers and redirects are not answers this client accepts (maxRedirects: 0).
+  if (status < 400) {
+    // 1xx leftovers, redirects (maxRedirects: 0) and a success status the API does not promise
+    // for this call (a 200 where a create answers 201) are not answers the CRM documents.
     return new GatewayError('CRM_BAD_RESPONSE', { detail })
   }
   return new GatewayError('CRM_ERROR', { detail })

@@ -113,3 +113,41 @@ t.test('base URLs', async (t) => {
   t.throws(() => checkBaseUrl('crm.example.com', 'x'), /x adapter: baseUrl must be an absolute/, 'relative')
   t.throws(() => checkBaseUrl('file:///etc/passwd', 'x'), /must use http or https/, 'file:')
 })
+
+t.test("Salesforce's 403 REQUEST_LIMIT_EXCEEDED is a throttle, not refused credentials", async (t) => {
+  const json = { 'content-type': 'application/json;charset=UTF-8' }
+  // The REST API's published error shape: an array of {message, errorCode}.
+  const published = '[{"message":"TotalRequests Limit exceeded.","errorCode":"REQUEST_LIMIT_EXCEEDED"}]'
+  const limited = classifyStatus(response(403, json, published), 'searchCustomers')
+  t.same([limited.code, limited.errorClass, limited.status], ['CRM_RATE_LIMITED', 'upstream', 429], 'the array form → CRM_RATE_LIMITED')
+  t.equal(limited.retryAfterSeconds, undefined, 'no Retry-After sent → none invented')
+  t.match(limited.message, /^searchCustomers: HTTP 403 REQUEST_LIMIT_EXCEEDED$/, 'the log detail names the status and the code')
+
+  const withRetry = classifyStatus(response(403, { ...json, 'retry-after': '30' }, published), 'op')
+  t.same([withRetry.code, withRetry.retryAfterSeconds], ['CRM_RATE_LIMITED', 30], 'a Retry-After header is honoured')
+
+  const cases: [string, unknown, string][] = [
+    ['a single object', '{"message":"ConcurrentRequests Limit exceeded.","errorCode":"REQUEST_LIMIT_EXCEEDED"}', 'CRM_RATE_LIMITED'],
+    ['among other errors', '[{"errorCode":"OTHER"},{"errorCode":"REQUEST_LIMIT_EXCEEDED"}]', 'CRM_RATE_LIMITED'],
+    ['an already parsed body', [{ message: 'x', errorCode: 'REQUEST_LIMIT_EXCEEDED' }], 'CRM_RATE_LIMITED'],
+    ['another Salesforce 403 code', '[{"message":"no access","errorCode":"INSUFFICIENT_ACCESS"}]', 'CRM_ERROR'],
+    ['the code only in a message', '[{"message":"REQUEST_LIMIT_EXCEEDED","errorCode":"FORBIDDEN"}]', 'CRM_ERROR'],
+    ['the code in a non-JSON body', '<html>REQUEST_LIMIT_EXCEEDED</html>', 'CRM_ERROR'],
+    ['the code as a bare JSON string', '"REQUEST_LIMIT_EXCEEDED"', 'CRM_ERROR'],
+    ['a code of another type', '[{"errorCode":["REQUEST_LIMIT_EXCEEDED"]}]', 'CRM_ERROR'],
+    ['JSON null', 'null', 'CRM_ERROR'],
+    ['an empty body', '', 'CRM_ERROR'],
+    ['no body at all', undefined, 'CRM_ERROR'],
+    ['an oversized body', `[{"errorCode":"REQUEST_LIMIT_EXCEEDED","message":"${'x'.repeat(70_000)}"}]`, 'CRM_ERROR']
+  ]
+  for (const [what, data, code] of cases) {
+    const err = classifyStatus({ ...response(403, json), data } as AxiosResponse<unknown>, 'op')
+    t.same([err.code, err.errorClass], [code, 'upstream'], `403, ${what} → ${code}`)
+  }
+  t.equal(
+    classifyStatus(response(401, json, published), 'op').code,
+    'CRM_ERROR',
+    'only a 403 carries the throttle meaning: a 401 stays refused credentials'
+  )
+  t.equal(classifyStatus(response(500, json, published), 'op').code, 'CRM_ERROR', 'and a 5xx stays CRM_ERROR')
+})
