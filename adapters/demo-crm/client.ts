@@ -69,11 +69,16 @@ export class DemoCrmClient {
     )
   }
 
-  /** API.md: PATCH /api/v1/contacts/{CONTACT_ID} → 200 contact | 404 (merge semantics). */
-  patchContact(id: string, patch: CrmRecord, ctx: CallContext): Promise<AxiosResponse<string>> {
+  /**
+   * API.md: PATCH /api/v1/contacts/{CONTACT_ID} → 200 contact | 404 (merge semantics);
+   * with `ifMatch` (a VERSION), a concurrent change since that version → 412.
+   */
+  patchContact(id: string, patch: CrmRecord, ctx: CallContext, ifMatch?: string): Promise<AxiosResponse<string>> {
+    const headers: Record<string, string> = { 'Content-Type': 'application/json' }
+    if (ifMatch !== undefined) headers['If-Match'] = `"${ifMatch}"`
     return sendRequest(
       this.client,
-      { method: 'PATCH', url: contactPath(id), data: patch, headers: { 'Content-Type': 'application/json' }, signal: ctx.signal },
+      { method: 'PATCH', url: contactPath(id), data: patch, headers, signal: ctx.signal },
       { op: 'updateCustomer', log: ctx.log }
     )
   }

@@ -13,7 +13,7 @@
  */
 import { Type } from 'typebox'
 import { Compile } from 'typebox/compile'
-import type { AdapterFactory, CallContext, CrmAdapter, CrmPage, CrmRecord, CrmSearchQuery } from '../../src/core/port.js'
+import type { AdapterFactory, CallContext, CrmAdapter, CrmPage, CrmRecord, CrmSearchQuery, UpdateOptions } from '../../src/core/port.js'
 import { checkBaseUrl } from '../shared/http-client.js'
 import { DemoCrmClient } from './client.js'
 import { demoCrmFailure } from './errors.js'
@@ -100,14 +100,20 @@ export const createDemoCrmAdapter: AdapterFactory = (options) => {
       throw demoCrmFailure(response, 'createCustomer')
     },
 
-    async updateCustomer(id: string, patch: CrmRecord, ctx: CallContext): Promise<CrmRecord | null> {
+    async updateCustomer(id: string, patch: CrmRecord, ctx: CallContext, options?: UpdateOptions): Promise<CrmRecord | null> {
       if (id === '') return null
       // API.md § Endpoints: PATCH has exactly the port's partial-update semantics ("" clears,
-      // absent = unchanged, lists sent whole), so the patch goes through unchanged.
-      const response = await client.patchContact(id, patch, ctx)
+      // absent = unchanged, lists sent whole), so the patch goes through unchanged. With the
+      // version the service read, a concurrent writer's change makes it 412 (→ UPDATE_CONFLICT).
+      const response = await client.patchContact(id, patch, ctx, options?.ifMatch)
       if (response.status === 200) return readContact(response, 'updateCustomer')
       if (response.status === 404) return null
       throw demoCrmFailure(response, 'updateCustomer')
+    },
+
+    /** API.md § Contact record: VERSION increments on every write (the ETag's value). */
+    versionOf(record: CrmRecord): string | undefined {
+      return typeof record['VERSION'] === 'number' ? String(record['VERSION']) : undefined
     },
 
     close(): Promise<void> {

@@ -20,6 +20,11 @@ export interface CallContext {
   /** A child logger carrying the request id. Log objects, never customer data. */
   readonly log: Logger
   readonly requestId: string
+  /**
+   * When the SPI request's deadline passes (epoch ms), if it has one. `signal` fires then
+   * too; the resilience layer reads it to keep retries and backoff inside the budget.
+   */
+  readonly deadlineAt?: number
 }
 
 /** How a CRM compares a search value with a field. */
@@ -69,9 +74,20 @@ export interface CrmAdapter {
    * field; an absent key leaves it unchanged. Lists (e.g. addresses) are sent whole.
    * Resolves to the full record after the update, or `null` when the id is unknown.
    */
-  updateCustomer(id: string, patch: CrmRecord, ctx: CallContext): Promise<CrmRecord | null>
+  updateCustomer(id: string, patch: CrmRecord, ctx: CallContext, options?: UpdateOptions): Promise<CrmRecord | null>
+  /**
+   * The record's version for optimistic concurrency (an ETag, a version field), when the CRM
+   * offers one. The service then sends it back as `UpdateOptions.ifMatch`, and a stale version
+   * must fail with `UPDATE_CONFLICT` (the service re-reads and tries again).
+   */
+  versionOf?(record: CrmRecord): string | undefined
   /** Releases sockets and timers. */
   close?(): Promise<void>
+}
+
+export interface UpdateOptions {
+  /** Apply only if the record is still at this version (see `versionOf`). */
+  readonly ifMatch?: string
 }
 
 /** What every adapter factory receives from the gateway's configuration. */
