@@ -10,10 +10,19 @@ import type { Logger } from './core/logger.js'
 import { CustomerService } from './core/customer-service.js'
 import { GatewayError } from './spi/error-catalogue.js'
 import { errorHandler, sendError } from './http/error-handler.js'
-import { loggerOptions } from './http/logging.js'
+import { GatewayLogController, loggerOptions } from './http/logging.js'
+import { Authenticator } from './auth/authenticator.js'
+import { frameworkErrorHandler } from './auth/auth-hook.js'
+import { credentialHeaderNames } from './auth/client-registry.js'
+import { registerSecurity } from './auth/register-security.js'
 import { customerRoutes } from './routes/customers.js'
 import { healthRoutes } from './routes/health.js'
 import { registerDocs } from './routes/docs.js'
+import { metricsRoutes, observeRequests } from './routes/metrics.js'
+import { GatewayMetrics } from './observability/metrics.js'
+import { ResilientAdapter } from './core/resilience/resilient-adapter.js'
+import { ReadCache } from './core/read-cache.js'
+import { CreateDedup } from './core/create-dedup.js'
 
 export interface AppDeps {
   readonly config: GatewayConfig
@@ -23,12 +32,21 @@ export interface AppDeps {
   /** Pino options or a logger instance; defaults to the config's level. Tests pass their own. */
   readonly logger?: FastifyServerOptions['logger']
   readonly version?: string
+  /** The clock tokens are issued and checked by (ms since the epoch); tests inject one. */
+  readonly now?: () => number
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, mapper } = deps
+  const authenticator = Authenticator.fromConfig(config.auth, deps.now)
   const app = Fastify({
-    logger: deps.logger ?? loggerOptions(config.log.level),
+    logger: deps.logger ?? loggerOptions(config.log.level, credentialHeaderNames(config.auth)),
+    // One PII-free line per request (method, route, status, duration, client) instead of Fastify's.
+    logController: new GatewayLogController(),
+    // An undecodable URL is answered before hooks run: still credentials first, then a contract error.
+    frameworkErrors: frameworkErrorHandler(authenticator),
+    // Customer ids may be up to 128 characters (assertCustomerId), beyond the router's default 100.
+    routerOptions: { maxParamLength: 256 },
     bodyLimit: config.server.bodyLimitBytes,
     // The POS may retry on a fresh connection; answer 503 to new requests while draining.
     return503OnClosing: true,
@@ -41,10 +59,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // The body must match the contract as sent: no "123" → 123 or "true" → true coercion.
     ajv: { customOptions: { coerceTypes: false, allErrors: false } }
   })
-  const adapter = typeof deps.adapter === 'function' ? deps.adapter(app.log as unknown as Logger) : deps.adapter
+  const log = app.log as unknown as Logger
+  const crm = typeof deps.adapter === 'function' ? deps.adapter(log) : deps.adapter
+  const metrics = new GatewayMetrics(crm.name)
+  const { breaker, retry } = config.resilience
+  const adapter = new ResilientAdapter(crm, { breaker, retry, log, observer: metrics.upstreamObserver() })
   let closing = false
   app.addHook('preClose', async () => {
     closing = true
+  })
+  // While draining, answers close their connection: a keep-alive socket left idle after the
+  // last in-flight answer would otherwise hold shutdown until its keep-alive timeout.
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close')
   })
   app.addHook('onClose', async () => {
     await adapter.close?.()
@@ -55,14 +82,31 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setErrorHandler(errorHandler)
   app.setNotFoundHandler((request, reply) => sendError(new GatewayError('ROUTE_NOT_FOUND'), request, reply))
 
-  if (config.spi.docs) await registerDocs(app, deps.version ?? '0.0.0')
-  await app.register(healthRoutes, { adapterName: adapter.name, isClosing: () => closing })
-  const service = new CustomerService({ adapter, mapper })
+  // Every route needs credentials (SECURITY.md) except those added through `security.open`.
+  const security = await registerSecurity(app, authenticator, config)
+  if (config.spi.docs) await security.open(() => registerDocs(app, deps.version ?? '0.0.0'))
+  await security.open(() =>
+    app.register(healthRoutes, { adapterName: adapter.name, isClosing: () => closing, breakers: () => adapter.breakerStates() })
+  )
+  await security.open(() => app.register(metricsRoutes, { metrics }))
+  const observe = observeRequests(metrics)
+  app.addHook('onResponse', async (request, reply) => {
+    observe(request.routeOptions.schema?.operationId, reply.statusCode, reply.elapsedTime)
+  })
+
+  const service = new CustomerService({
+    adapter,
+    mapper,
+    cache: config.cache.enabled ? new ReadCache(config.cache) : undefined,
+    dedup: new CreateDedup({ windowSeconds: config.idempotency.createWindowSeconds, maxEntries: config.idempotency.maxEntries }),
+    events: { cacheRead: (o) => metrics.cacheRead(o), createReplayed: () => metrics.createReplayed() }
+  })
   await app.register(customerRoutes, {
     prefix: config.spi.prefix,
     service,
     envelope: config.spi.envelope,
-    searchDefaultLimit: config.spi.searchDefaultLimit
+    searchDefaultLimit: config.spi.searchDefaultLimit,
+    deadlineMs: config.resilience.requestDeadlineMs
   })
   return app
 }

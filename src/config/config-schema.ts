@@ -10,6 +10,34 @@ export const SecretRefSchema = Type.Union([
   Type.Object({ fromFile: Type.String({ minLength: 1 }) }, { additionalProperties: false })
 ])
 
+/**
+ * A POS client's secret or the token signing key: a {fromEnv}/{fromFile} reference, or — in
+ * development mode only — the value itself (auth.mode production refuses literal values).
+ */
+export const SecretValueSchema = Type.Union([Type.String({ minLength: 1 }), SecretRefSchema])
+
+/** An HTTP header name (RFC 9110 token). */
+const HEADER_NAME = "^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$"
+
+/** One POS connector allowed to call the SPI (SECURITY.md § Configuring clients). */
+export const AuthClientSchema = Type.Object(
+  {
+    /** The OAuth client_id; also names the client in logs and rate limits. */
+    id: Type.String({ pattern: '^[A-Za-z0-9._~-]{1,64}$' }),
+    /** header: static secret in a header; query: static secret in a query parameter; oauth: client credentials → token. */
+    method: Type.Union([Type.Literal('header'), Type.Literal('query'), Type.Literal('oauth')]),
+    /** One secret, or two while rotating (both accepted). At least 16 characters each. */
+    secrets: Type.Array(SecretValueSchema, { minItems: 1, maxItems: 2 }),
+    /** header: the secret's header (default x-api-key). oauth: the token's header (default authorization, as Bearer; another header carries the bare token). */
+    header: Type.Optional(Type.String({ pattern: HEADER_NAME })),
+    /** query: the parameter carrying the secret (default api_key). */
+    queryParam: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9._~-]{1,64}$' })),
+    /** This client's own rate limit per window, instead of rateLimit.maxRequests. */
+    rateLimitMaxRequests: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 }))
+  },
+  { additionalProperties: false }
+)
+
 const LogLevel = Type.Union(
   ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))
 )
@@ -52,6 +80,65 @@ export const ConfigSchema = Type.Object(
       },
       { default: {}, additionalProperties: false }
     ),
+    /**
+     * How the gateway behaves when the CRM is slow, failing or down (README § Resilience).
+     * The POS's own timeout is unpublished; the request deadline must stay under it.
+     */
+    resilience: Type.Object(
+      {
+        /** The whole SPI request's budget: every CRM attempt and backoff fits inside it. */
+        requestDeadlineMs: Type.Integer({ default: 4000, minimum: 100, maximum: 60_000 }),
+        breaker: Type.Object(
+          {
+            /** One CRM attempt longer than this is aborted and counts as a failure. */
+            timeoutMs: Type.Integer({ default: 2000, minimum: 10, maximum: 60_000 }),
+            /** Failure share of the rolling window that opens the circuit. */
+            errorThresholdPercentage: Type.Integer({ default: 50, minimum: 1, maximum: 100 }),
+            /** Calls in the window before the share is judged (no opening on 1 of 1). */
+            volumeThreshold: Type.Integer({ default: 10, minimum: 1, maximum: 10_000 }),
+            /** How long an open circuit refuses calls before letting one through (half-open). */
+            resetTimeoutMs: Type.Integer({ default: 10_000, minimum: 100, maximum: 600_000 }),
+            /** The rolling window the failure share is computed over. */
+            rollingWindowMs: Type.Integer({ default: 10_000, minimum: 1000, maximum: 600_000 })
+          },
+          { default: {}, additionalProperties: false }
+        ),
+        retry: Type.Object(
+          {
+            /** Attempts for idempotent calls (get, search, update), the first included. */
+            maxAttempts: Type.Integer({ default: 3, minimum: 1, maximum: 10 }),
+            /** Full-jitter exponential backoff: random(0, min(maxDelayMs, baseDelayMs × 2^n)). */
+            baseDelayMs: Type.Integer({ default: 50, minimum: 1, maximum: 10_000 }),
+            maxDelayMs: Type.Integer({ default: 400, minimum: 1, maximum: 30_000 })
+          },
+          { default: {}, additionalProperties: false }
+        )
+      },
+      { default: {}, additionalProperties: false }
+    ),
+    /** GET_CUSTOMER's read cache (SPI answers, by adapter and id). */
+    cache: Type.Object(
+      {
+        enabled: Type.Boolean({ default: true }),
+        /** Bound on the cached answers' size; the LRU evicts past it. */
+        maxBytes: Type.Integer({ default: 67_108_864, minimum: 0, maximum: 17_179_869_184 }),
+        /** An entry younger than this is served without asking the CRM. */
+        ttlMs: Type.Integer({ default: 30_000, minimum: 0, maximum: 86_400_000 }),
+        /** When the CRM fails, an entry younger than this is served, marked stale. 0: never. */
+        maxStaleMs: Type.Integer({ default: 300_000, minimum: 0, maximum: 86_400_000 })
+      },
+      { default: {}, additionalProperties: false }
+    ),
+    /** Repeated creates (CONTRACT §4, CREATE_CUSTOMER). */
+    idempotency: Type.Object(
+      {
+        /** A create with the same body, or the same Idempotency-Key, within this window answers the first result. */
+        createWindowSeconds: Type.Integer({ default: 120, minimum: 0, maximum: 86_400 }),
+        /** Remembered creates at most (oldest forgotten first). */
+        maxEntries: Type.Integer({ default: 10_000, minimum: 1, maximum: 1_000_000 })
+      },
+      { default: {}, additionalProperties: false }
+    ),
     /** The embedded demo CRM that `npm start` runs when no CRM base URL is configured. */
     demoCrm: Type.Object(
       {
@@ -60,6 +147,34 @@ export const ConfigSchema = Type.Object(
         dataFile: Type.String({ default: 'data/demo-crm.json', minLength: 1 }),
         /** Empty: a random key is made at each start and printed. */
         apiKey: Type.String({ default: '' })
+      },
+      { default: {}, additionalProperties: false }
+    ),
+    /** Who may call the SPI (CONTRACT §7, SECURITY.md). No clients: every SPI call is refused. */
+    auth: Type.Object(
+      {
+        /** env GATEWAY_MODE, or NODE_ENV=production. production: secrets only as references, at least one client. */
+        mode: Type.Union([Type.Literal('development'), Type.Literal('production')], { default: 'development' }),
+        clients: Type.Array(AuthClientSchema, { default: [] }),
+        /** The OAuth 2 token endpoint (POST), outside the SPI prefix. */
+        tokenPath: Type.String({ default: '/oauth2/token', pattern: '^(/[A-Za-z0-9._~-]+)+$' }),
+        /** Tokens are short-lived: an expired one gets 401 and the POS fetches a new one. */
+        tokenTtlSeconds: Type.Integer({ default: 300, minimum: 30, maximum: 3600 }),
+        /**
+         * HS256 keys (≥ 32 characters): the first signs, every one verifies (two while rotating).
+         * Empty: a random key per process — tokens die on restart and other instances refuse
+         * them; set a shared key when several instances serve one POS.
+         */
+        signingKeys: Type.Array(SecretValueSchema, { default: [], maxItems: 2 })
+      },
+      { default: {}, additionalProperties: false }
+    ),
+    /** Requests each authenticated client may make per window (429 with Retry-After beyond). */
+    rateLimit: Type.Object(
+      {
+        enabled: Type.Boolean({ default: true }),
+        maxRequests: Type.Integer({ default: 1200, minimum: 1, maximum: 1_000_000 }),
+        windowSeconds: Type.Integer({ default: 60, minimum: 1, maximum: 86_400 })
       },
       { default: {}, additionalProperties: false }
     ),
@@ -73,6 +188,8 @@ export const ConfigSchema = Type.Object(
 
 export type GatewayConfig = Static<typeof ConfigSchema>
 export type SecretRef = Static<typeof SecretRefSchema>
+export type AuthConfig = GatewayConfig['auth']
+export type AuthClientConfig = Static<typeof AuthClientSchema>
 
 /** Environment variables and the option each sets (the env wins over the file). */
 export const ENV_KEYS = {
@@ -85,7 +202,15 @@ export const ENV_KEYS = {
   CRM_BASE_URL: 'crm.baseUrl',
   CRM_MAPPING_FILE: 'crm.mappingFile',
   CRM_REQUEST_TIMEOUT_MS: 'crm.requestTimeoutMs',
+  REQUEST_DEADLINE_MS: 'resilience.requestDeadlineMs',
+  CACHE_MAX_BYTES: 'cache.maxBytes',
+  CACHE_TTL_MS: 'cache.ttlMs',
   LOG_LEVEL: 'log.level',
+  GATEWAY_MODE: 'auth.mode',
+  AUTH_TOKEN_TTL_SECONDS: 'auth.tokenTtlSeconds',
+  RATE_LIMIT_ENABLED: 'rateLimit.enabled',
+  RATE_LIMIT_MAX_REQUESTS: 'rateLimit.maxRequests',
+  RATE_LIMIT_WINDOW_SECONDS: 'rateLimit.windowSeconds',
   DEMO_CRM_HOST: 'demoCrm.host',
   DEMO_CRM_PORT: 'demoCrm.port',
   DEMO_CRM_DATA_FILE: 'demoCrm.dataFile',

@@ -14,6 +14,7 @@ type Node = TSchema & {
   maximum?: number
   pattern?: string
   minLength?: number
+  items?: Node
 }
 
 export function describeAllowed(root: TSchema, instancePath: string, keyword: string, params: unknown): string {
@@ -59,6 +60,7 @@ function schemaAt(root: TSchema, instancePath: string): Node | undefined {
     if (!node) return undefined
     const props: Record<string, Node> | undefined = node.properties
     if (props && Object.hasOwn(props, part)) node = props[part]
+    else if (node.items && /^\d+$/.test(part)) node = node.items // a list's entry (auth.clients.0)
     else if (typeof node.additionalProperties === 'object') node = node.additionalProperties
     else return undefined
   }

@@ -8,6 +8,7 @@ import { Value } from 'typebox/value'
 import { parse as parseYaml } from 'yaml'
 import { ConfigSchema, ENV_KEYS, type GatewayConfig, type SecretRef } from './config-schema.js'
 import { describeAllowed } from './describe-schema.js'
+import { authConfigProblems } from '../auth/auth-config.js'
 
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -26,6 +27,12 @@ export function loadConfig(env: Env = process.env, overrides: unknown = undefine
   const raw: Record<string, unknown> = {}
   const file = env['GATEWAY_CONFIG']
   if (file) mergeInto(raw, readConfigFile(file), `file ${file}`, origins, '')
+  // NODE_ENV=production, the usual deployment signal, also selects the gateway's production
+  // mode (SECURITY.md); GATEWAY_MODE, applied below, overrides it either way.
+  if (env['NODE_ENV'] === 'production') {
+    setPath(raw, 'auth.mode', 'production')
+    origins.set('auth.mode', 'env NODE_ENV')
+  }
   for (const [name, key] of Object.entries(ENV_KEYS)) {
     const value = env[name]
     if (value !== undefined && value !== '') {
@@ -53,6 +60,8 @@ export function validateConfig(raw: unknown, origins: Origins = new Map(), env: 
   if (problems.length > 0) throw new ConfigError(problems)
   const config = withDefaults as GatewayConfig
   resolveSecrets(config, env)
+  const authProblems = authConfigProblems(config)
+  if (authProblems.length > 0) throw new ConfigError(authProblems)
   return config
 }
 
@@ -104,10 +113,15 @@ function setPath(target: Record<string, unknown>, dotted: string, value: unknown
   node[parts[parts.length - 1] as string] = value
 }
 
-/** Replaces {fromEnv}/{fromFile} references in crm.options by the secret's value. */
+/**
+ * Replaces {fromEnv}/{fromFile} references in crm.options and auth by the secret's value. In
+ * production mode a secret written in the configuration itself is refused (SECURITY.md).
+ */
 function resolveSecrets(config: GatewayConfig, env: Env): void {
   const problems: string[] = []
+  const production = config.auth.mode === 'production'
   for (const [name, value] of Object.entries(config.crm.options)) {
+    if (production && typeof value === 'string' && SECRET_OPTION.test(name)) problems.push(literalSecret(`crm.options.${name}`))
     if (!isSecretRef(value)) continue
     const resolved = readSecret(value, env)
     if (resolved === undefined) {
@@ -117,7 +131,31 @@ function resolveSecrets(config: GatewayConfig, env: Env): void {
       config.crm.options[name] = resolved
     }
   }
+  const resolveAll = (values: ReadonlyArray<string | SecretRef>, key: string): string[] =>
+    values.map((value, i) => {
+      if (typeof value === 'string') {
+        if (production) problems.push(literalSecret(`${key}.${i}`))
+        return value
+      }
+      const resolved = readSecret(value, env)
+      if (resolved === undefined) {
+        const where = 'fromEnv' in value ? `environment variable ${value.fromEnv}` : `file ${value.fromFile}`
+        problems.push(`${key}.${i}: the ${where} is missing or empty`)
+      }
+      return resolved ?? ''
+    })
+  config.auth.clients.forEach((client, i) => {
+    client.secrets = resolveAll(client.secrets, `auth.clients.${i}.secrets`)
+  })
+  config.auth.signingKeys = resolveAll(config.auth.signingKeys, 'auth.signingKeys')
   if (problems.length > 0) throw new ConfigError(problems)
+}
+
+/** crm.options names that hold a credential by convention (apiKey, clientSecret, password, token…). */
+const SECRET_OPTION = /(key|secret|password|passphrase|token)$/i
+
+function literalSecret(key: string): string {
+  return `${key}: production mode (auth.mode) takes secrets only as {fromEnv} or {fromFile} references, not written in the configuration`
 }
 
 function readSecret(ref: SecretRef, env: Env): string | undefined {

@@ -4,7 +4,7 @@
  * through the mapper and the adapter port, CRM records on the other.
  */
 import type { Address, Customer } from '../spi/customer-schema.js'
-import { GatewayError } from '../spi/error-catalogue.js'
+import { GatewayError, isGatewayError } from '../spi/error-catalogue.js'
 import { normalizeBirthday } from '../spi/birthday.js'
 import type { SearchRequest } from '../spi/search-query.js'
 import type { CustomerMapper } from './mapper.js'
@@ -14,6 +14,8 @@ import { READ_ONLY_KEYS, WRITE_ONLY_KEYS } from './customer-fields.js'
 import { matchesCriterion } from './customer-matcher.js'
 import { KeyedMutex } from './keyed-mutex.js'
 import { planUpdate } from './update-plan.js'
+import type { CachedRead, CacheOutcome, ReadCache } from './read-cache.js'
+import type { CreateDedup } from './create-dedup.js'
 
 /** Ids reach CRM URL paths: refuse anything that is not a plausible id before encoding it. */
 const CUSTOMER_ID = /^[A-Za-z0-9._~:@-]{1,128}$/
@@ -25,22 +27,55 @@ export function assertCustomerId(id: string, field: string): void {
 export interface CustomerServiceDeps {
   readonly adapter: CrmAdapter
   readonly mapper: CustomerMapper
+  /** GET_CUSTOMER's read cache; none = every GET asks the CRM. */
+  readonly cache?: ReadCache
+  /** Repeated-create detection; none = every create reaches the CRM. */
+  readonly dedup?: CreateDedup<Customer>
+  readonly events?: ServiceEvents
 }
+
+export interface ServiceEvents {
+  cacheRead?(outcome: CacheOutcome): void
+  createReplayed?(): void
+}
+
+export interface CreateOptions {
+  /** The authenticated POS client: repeated creates are recognized per client. */
+  readonly client: string
+  readonly idempotencyKey?: string
+}
+
+/** How often an update re-reads and tries again when the CRM reports a concurrent change. */
+const CONFLICT_ATTEMPTS = 3
 
 export class CustomerService {
   readonly #adapter: CrmAdapter
   readonly #mapper: CustomerMapper
+  readonly #cache: ReadCache | undefined
+  readonly #dedup: CreateDedup<Customer> | undefined
+  readonly #events: ServiceEvents
   readonly #updates = new KeyedMutex()
 
   constructor(deps: CustomerServiceDeps) {
     this.#adapter = deps.adapter
     this.#mapper = deps.mapper
+    this.#cache = deps.cache
+    this.#dedup = deps.dedup
+    this.#events = deps.events ?? {}
   }
 
-  async create(request: Customer, ctx: CallContext): Promise<Customer> {
+  async create(request: Customer, ctx: CallContext, options: CreateOptions): Promise<Customer> {
     const customer = prepareCreate(normalizeInput(request))
-    const created = await this.#adapter.createCustomer(this.#mapper.toCrm(customer), ctx)
-    return this.#answer(created)
+    const record = this.#mapper.toCrm(customer)
+    const run = async (): Promise<Customer> => {
+      const created = this.#answer(await this.#adapter.createCustomer(record, ctx))
+      this.#remember(created)
+      return created
+    }
+    if (!this.#dedup) return run()
+    const { value, outcome } = await this.#dedup.run(options.client, options.idempotencyKey, request, run)
+    if (outcome === 'replayed') this.#events.createReplayed?.()
+    return value
   }
 
   async get(id: string, ctx: CallContext): Promise<Customer> {
@@ -50,19 +85,61 @@ export class CustomerService {
     return found
   }
 
+  /**
+   * GET_CUSTOMER as JSON text, through the read cache: a hit costs no CRM call and no
+   * serialization; a CRM failure may be answered from a stale entry (outcome `stale`).
+   */
+  async getJson(id: string, ctx: CallContext): Promise<CachedRead & { json: string }> {
+    assertCustomerId(id, 'customerId')
+    const load = async (): Promise<string | null> => {
+      const found = await this.#fetch(id, ctx)
+      return found ? JSON.stringify(found) : null
+    }
+    const read = this.#cache ? await this.#cache.read(this.#key(id), load) : { json: await load(), outcome: 'miss' as const, ageSeconds: 0 }
+    this.#events.cacheRead?.(read.outcome)
+    if (read.json === null) throw new GatewayError('CUSTOMER_NOT_FOUND')
+    return { ...read, json: read.json }
+  }
+
   async update(id: string, request: Customer, ctx: CallContext): Promise<Customer> {
     assertCustomerId(id, 'profile.customerId')
     const input = normalizeInput(request)
-    // Read-modify-write (the address list is appended to): one update per customer at a time.
+    // Read-modify-write (the address list is appended to): one update per customer at a time
+    // in this instance, and the CRM's optimistic concurrency, where it has one, across instances.
     return this.#updates.run(id, async () => {
-      const current = await this.#fetch(id, ctx)
-      if (!current) throw new GatewayError('CUSTOMER_NOT_FOUND')
-      const crmPatch = this.#mapper.toCrm(planUpdate(current, input))
-      if (Object.keys(crmPatch).length === 0) return current
-      const updated = await this.#adapter.updateCustomer(id, crmPatch, ctx)
-      if (!updated) throw new GatewayError('CUSTOMER_NOT_FOUND')
-      return this.#answer(updated)
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const updated = await this.#updateOnce(id, input, ctx)
+          this.#remember(updated)
+          return updated
+        } catch (err) {
+          if (!(isGatewayError(err) && err.code === 'UPDATE_CONFLICT') || attempt >= CONFLICT_ATTEMPTS) throw err
+          ctx.log.info({ attempt }, 'concurrent change in the CRM; re-reading before updating again')
+        }
+      }
     })
+  }
+
+  async #updateOnce(id: string, input: Customer, ctx: CallContext): Promise<Customer> {
+    const record = await this.#adapter.getCustomer(id, ctx)
+    if (!record) throw new GatewayError('CUSTOMER_NOT_FOUND')
+    const current = this.#answer(record)
+    const crmPatch = this.#mapper.toCrm(planUpdate(current, input))
+    if (Object.keys(crmPatch).length === 0) return current
+    const ifMatch = this.#adapter.versionOf?.(record)
+    const updated = await this.#adapter.updateCustomer(id, crmPatch, ctx, ifMatch === undefined ? undefined : { ifMatch })
+    if (!updated) throw new GatewayError('CUSTOMER_NOT_FOUND')
+    return this.#answer(updated)
+  }
+
+  #key(id: string): string {
+    return `${this.#adapter.name}:${id}`
+  }
+
+  /** A create's or update's answer is the freshest copy there is: it replaces the cached one. */
+  #remember(customer: Customer): void {
+    const id = customer.profile?.customerId
+    if (this.#cache && id) this.#cache.write(this.#key(id), JSON.stringify(customer))
   }
 
   async search(request: SearchRequest, ctx: CallContext): Promise<Customer[]> {

@@ -99,6 +99,11 @@ export interface AdapterOptions {
   /** Per-request HTTP timeout in milliseconds, a backstop under the breaker's. */
   readonly requestTimeoutMs: number
   readonly log: Logger
+  /**
+   * The CRM field names the mapping table reads (top level), for CRMs whose API wants an
+   * explicit field list on reads (HubSpot's `properties`). A function: the table may be reloaded.
+   */
+  readonly readFields?: () => readonly string[]
 }
 
 export type AdapterFactory = (options: AdapterOptions) => CrmAdapter

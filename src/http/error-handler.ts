@@ -4,13 +4,14 @@
  * type, schema validation) are translated here, so the POS never sees Fastify's error shape.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
-import { GatewayError, isGatewayError } from '../spi/error-catalogue.js'
+import { GatewayError, isGatewayError, retryAfterOf } from '../spi/error-catalogue.js'
 import { localizeError } from '../spi/localize-error.js'
 import type { Reason } from '../spi/messages.js'
 import { pickLanguage } from './locale.js'
 
 export function sendError(error: GatewayError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds))
+  const retryAfter = retryAfterOf(error)
+  if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter))
   if (error.status === 401) return reply.code(401).send()
   const lang = pickLanguage(request.headers['accept-language'])
   return reply.code(error.status).type('application/json; charset=utf-8').send(localizeError(error, lang))

@@ -1,9 +1,10 @@
 /**
  * Structured logs without customer data or secrets (CONTRACT §7): bodies are never logged, a
- * request is logged by method, path (no query string: search values and an `api_key` travel
- * there) and id, and credentials headers are redacted wherever they appear.
+ * request is logged by method, route pattern and id — never its URL: the query string carries
+ * search values and an `api_key`, and a path can carry whatever a caller put in the id slot
+ * (an e-mail, say) — and credentials headers are redacted wherever they appear.
  */
-import type { FastifyServerOptions } from 'fastify'
+import { LogController, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 
 interface RequestLike {
   method?: string
@@ -18,29 +19,84 @@ export function pathOnly(url: string | undefined): string | undefined {
   return q === -1 ? url : url.slice(0, q)
 }
 
-export function loggerOptions(level: string): NonNullable<FastifyServerOptions['logger']> {
+/** Keys whose value is a credential wherever they appear in a logged object. */
+const SECRET_KEYS = ['apiKey', 'api_key', 'password', 'secret', 'secrets', 'client_secret', 'access_token', 'token', 'signingKeys']
+
+/**
+ * @param credentialHeaders lower-case names of headers carrying credentials beyond the usual
+ * ones (a client's custom secret or token header), redacted like `authorization`.
+ */
+/** Pino options (not `true`/`false`), so a caller may add e.g. a destination stream. */
+export type LoggerOptions = Exclude<FastifyServerOptions['logger'], boolean | undefined>
+
+export function loggerOptions(level: string, credentialHeaders: readonly string[] = []): LoggerOptions {
+  const headers = [...new Set(['authorization', 'x-api-key', 'cookie', 'set-cookie', 'proxy-authorization', ...credentialHeaders])]
   return {
     level,
     redact: {
       paths: [
-        'req.headers.authorization',
-        'req.headers["x-api-key"]',
-        'req.headers.cookie',
-        'headers.authorization',
-        'headers["x-api-key"]',
-        '*.apiKey',
-        '*.password',
-        '*.secret'
+        ...headers.flatMap((h) => [`req.headers[${JSON.stringify(h)}]`, `headers[${JSON.stringify(h)}]`, `*.headers[${JSON.stringify(h)}]`]),
+        ...SECRET_KEYS.flatMap((k) => [k, `*.${k}`])
       ],
       censor: '[redacted]'
     },
     serializers: {
       req(req: RequestLike) {
-        return { method: req.method, path: pathOnly(req.url), route: req.routeOptions?.url, id: req.id }
+        return { method: req.method, route: req.routeOptions?.url, id: req.id }
       },
       res(res: { statusCode?: number }) {
         return { statusCode: res.statusCode }
-      }
+      },
+      err: (err: Error) => serializeError(err)
     }
+  }
+}
+
+/**
+ * An error as type, message, code and stack, its causes likewise — and nothing else: pino's
+ * default would add every enumerable property, and an HTTP client's error carries the request
+ * config (the CRM's credentials headers, the search values in its params).
+ */
+export function serializeError(err: unknown, depth = 0): SerializedError {
+  if (!(err instanceof Error)) return { type: typeof err, message: '', stack: '' }
+  const e = err as Error & { code?: unknown; statusCode?: unknown; status?: unknown }
+  const out: SerializedError = { type: e.name, message: e.message, stack: e.stack ?? '' }
+  if (typeof e.code === 'string') out['code'] = e.code
+  const status = typeof e.statusCode === 'number' ? e.statusCode : e.status
+  if (typeof status === 'number') out['statusCode'] = status
+  if (e.cause !== undefined && depth < 3) out['cause'] = serializeError(e.cause, depth + 1)
+  return out
+}
+
+interface SerializedError {
+  type: string
+  message: string
+  stack: string
+  [key: string]: unknown
+}
+
+/**
+ * Fastify's per-request lines log the URL; these log the route pattern, the status, the time
+ * taken and the authenticated client instead. The request id is in every line's bindings.
+ */
+export class GatewayLogController extends LogController {
+  override incomingRequest(request: FastifyRequest): void {
+    request.log.debug({ method: request.method, route: request.routeOptions.url }, 'incoming request')
+  }
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    const line = {
+      method: request.method,
+      route: request.routeOptions.url,
+      statusCode: reply.statusCode,
+      responseTimeMs: Math.round(reply.elapsedTime * 10) / 10,
+      clientId: request.clientId
+    }
+    if (error) request.log.error({ ...line, err: error }, 'request errored')
+    else request.log.info(line, 'request completed')
+  }
+
+  override routeNotFound(request: FastifyRequest): void {
+    request.log.info({ method: request.method }, 'route not found')
   }
 }

@@ -1,7 +1,8 @@
 /**
  * The four SPI operations (CONTRACT §1). Thin: contract in, service call, envelope out.
  */
-import type { FastifyPluginAsync, preValidationHookHandler } from 'fastify'
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest, preValidationHookHandler } from 'fastify'
+import type { CallContext } from '../core/port.js'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import type { CustomerService } from '../core/customer-service.js'
@@ -10,12 +11,14 @@ import { cleanCustomerInput, unwrapCustomer, wrapCustomer, wrapCustomers, type E
 import { customerAnswerSchema, customersAnswerSchema, errorResponses } from '../spi/answer-schema.js'
 import { GatewayError } from '../spi/error-catalogue.js'
 import { parseSearchQuery } from '../spi/search-query.js'
-import { callContext } from '../http/call-context.js'
+import { callContext, posClientOf } from '../http/call-context.js'
 
 export interface CustomerRoutesOptions {
   readonly service: CustomerService
   readonly envelope: Envelope
   readonly searchDefaultLimit: number
+  /** Each SPI request's budget for its CRM calls. */
+  readonly deadlineMs: number
 }
 
 /** Both envelopes in, legacy loyalty name, nulls and forbidden keys out — before validation. */
@@ -41,9 +44,14 @@ const bodyDoc = 'The customer object, bare or wrapped as {"customer": {…}}; `c
 
 export const customerRoutes: FastifyPluginAsync<CustomerRoutesOptions> = async (fastify, opts) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>()
-  const { service, envelope } = opts
+  const { service, envelope, deadlineMs } = opts
+  const context = (request: FastifyRequest, reply: FastifyReply): CallContext => callContext(request, reply, deadlineMs)
   const one = customerAnswerSchema(envelope)
   const writeErrors = errorResponses(400, 404, 409, 413, 415, 422, 429, 502, 503, 504)
+  const idempotencyHeader = Type.Object(
+    { 'idempotency-key': Type.Optional(Type.String({ maxLength: 200, description: 'a repeated create with this key answers the first result' })) },
+    { additionalProperties: true }
+  )
 
   app.post(
     '/customers',
@@ -53,11 +61,17 @@ export const customerRoutes: FastifyPluginAsync<CustomerRoutesOptions> = async (
         operationId: 'CREATE_CUSTOMER',
         summary: 'Create a customer',
         tags: ['SPI'],
+        headers: idempotencyHeader,
         body: Type.Object(CustomerSchema.properties, { additionalProperties: true, description: bodyDoc }),
         response: { 200: one, ...writeErrors }
       }
     },
-    async (request, reply) => wrapCustomer(await service.create(request.body, callContext(request, reply)), envelope)
+    async (request, reply) => {
+      const key = request.headers['idempotency-key']
+      const idempotencyKey = typeof key === 'string' && key !== '' ? key : undefined
+      const customer = await service.create(request.body, context(request, reply), { client: posClientOf(request), idempotencyKey })
+      return wrapCustomer(customer, envelope)
+    }
   )
 
   const update = {
@@ -73,7 +87,7 @@ export const customerRoutes: FastifyPluginAsync<CustomerRoutesOptions> = async (
   app.put('/customers', update, async (request, reply) => {
     const id = request.body.profile?.customerId
     if (!id) throw new GatewayError('CUSTOMER_ID_REQUIRED')
-    return wrapCustomer(await service.update(id, request.body, callContext(request, reply)), envelope)
+    return wrapCustomer(await service.update(id, request.body, context(request, reply)), envelope)
   })
   app.put(
     '/customers/:customerId',
@@ -82,7 +96,7 @@ export const customerRoutes: FastifyPluginAsync<CustomerRoutesOptions> = async (
       const { customerId } = request.params
       const bodyId = request.body.profile?.customerId
       if (bodyId !== undefined && bodyId !== customerId) throw new GatewayError('CUSTOMER_ID_MISMATCH')
-      return wrapCustomer(await service.update(customerId, request.body, callContext(request, reply)), envelope)
+      return wrapCustomer(await service.update(customerId, request.body, context(request, reply)), envelope)
     }
   )
 
@@ -99,7 +113,7 @@ export const customerRoutes: FastifyPluginAsync<CustomerRoutesOptions> = async (
     },
     async (request, reply) => {
       const query = parseSearchQuery(request.query, opts.searchDefaultLimit)
-      return wrapCustomers(await service.search(query, callContext(request, reply)), envelope)
+      return wrapCustomers(await service.search(query, context(request, reply)), envelope)
     }
   )
 
@@ -114,6 +128,13 @@ export const customerRoutes: FastifyPluginAsync<CustomerRoutesOptions> = async (
         response: { 200: one, ...errorResponses(400, 404, 429, 502, 503, 504) }
       }
     },
-    async (request, reply) => wrapCustomer(await service.get(request.params.customerId, callContext(request, reply)), envelope)
+    async (request, reply) => {
+      const read = await service.getJson(request.params.customerId, context(request, reply))
+      // The cache holds the customer as JSON text: a hit is answered without serializing.
+      reply.header('x-cache', read.outcome === 'coalesced' ? 'miss' : read.outcome)
+      if (read.outcome === 'stale' || read.outcome === 'hit') reply.header('age', String(read.ageSeconds))
+      reply.type('application/json; charset=utf-8')
+      return envelope === 'wrapped' ? `{"customer":${read.json}}` : read.json
+    }
   )
 }

@@ -95,3 +95,14 @@ export function isGatewayError(err: unknown): err is GatewayError {
 export function isClientError(err: unknown): boolean {
   return isGatewayError(err) && err.errorClass === 'client'
 }
+
+/**
+ * Seconds for Retry-After on a 429 or 503: the value the CRM or the breaker gave, else a
+ * default, so the POS always learns when to try again (CONTRACT §5).
+ */
+export const DEFAULT_RETRY_AFTER_SECONDS = 5
+
+export function retryAfterOf(error: GatewayError): number | undefined {
+  if (error.retryAfterSeconds !== undefined) return error.retryAfterSeconds
+  return error.status === 429 || error.status === 503 ? DEFAULT_RETRY_AFTER_SECONDS : undefined
+}

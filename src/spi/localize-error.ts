@@ -1,7 +1,7 @@
 /**
  * Builds the SPI error body `{errorCode, errorMessage}` in the caller's language.
  */
-import type { GatewayError } from './error-catalogue.js'
+import { retryAfterOf, type GatewayError } from './error-catalogue.js'
 import { MESSAGES, REASONS, type Language, type Reason } from './messages.js'
 
 export interface ErrorBody {
@@ -17,7 +17,8 @@ export function localizeError(error: GatewayError, lang: Language): ErrorBody {
   if (params['reason'] !== undefined && Object.hasOwn(REASONS, params['reason'])) {
     params['reason'] = REASONS[params['reason'] as Reason][lang]
   }
-  if (error.retryAfterSeconds !== undefined) params['retry'] = String(error.retryAfterSeconds)
+  const retryAfter = retryAfterOf(error)
+  if (retryAfter !== undefined) params['retry'] = String(retryAfter)
   const errorMessage = template.replace(/\{(\w+)\}/g, (_, name: string) => params[name] ?? '?')
   return { errorCode: error.code, errorMessage }
 }

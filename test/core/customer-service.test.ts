@@ -74,7 +74,7 @@ t.test('service: unsupported search, no-op update, a CRM record without an id', 
   t.equal(crm.calls.search, 0, 'the CRM is not asked what it cannot answer')
 
   const full = new CustomerService({ adapter: crm, mapper: identityMapper })
-  const c = await full.create({ profile: { firstName: 'N' } }, ctx())
+  const c = await full.create({ profile: { firstName: 'N' } }, ctx(), { client: 'test' })
   const same = await full.update(c.profile!.customerId!, { profile: { customerId: c.profile!.customerId! } }, ctx())
   t.same(same, c, 'an update with nothing to change answers the customer')
   t.equal(crm.calls.update, 0, 'and does not write')

@@ -25,7 +25,7 @@ export class MemoryCrm implements CrmAdapter {
   readonly lastQuery: CrmSearchQuery[] = []
   readonly patches: CrmRecord[] = []
   #seq = 0
-  #faults: Partial<Record<Op, Error>> = {}
+  #faults: Partial<Record<Op, { error: Error; times: number }>> = {}
   /** Milliseconds each call waits (lets concurrency tests interleave). */
   delayMs = 0
 
@@ -44,8 +44,9 @@ export class MemoryCrm implements CrmAdapter {
     return { entered: arrived, release }
   }
 
-  failNext(op: Op, error: Error): void {
-    this.#faults[op] = error
+  /** The next `times` calls of `op` fail with `error` (retries included). */
+  failNext(op: Op, error: Error, times = 1): void {
+    this.#faults[op] = { error, times }
   }
 
   async getCustomer(id: string, ctx: CallContext): Promise<CrmRecord | null> {
@@ -97,8 +98,8 @@ export class MemoryCrm implements CrmAdapter {
     ctx.signal.throwIfAborted()
     const fault = this.#faults[op]
     if (fault) {
-      delete this.#faults[op]
-      throw fault
+      if (--fault.times <= 0) delete this.#faults[op]
+      throw fault.error
     }
   }
 }

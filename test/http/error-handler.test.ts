@@ -13,7 +13,7 @@ import { LANGUAGES, MESSAGES } from '../../src/spi/messages.js'
 const BASE = '/endpoint/sa/customers'
 
 t.test('adapter failures become their catalogue status; 5xx bodies name no internals', async (t) => {
-  const { app, crm } = await buildTestApp()
+  const { app, crm, inject } = await buildTestApp()
   t.teardown(() => app.close())
   const cases: Array<[Error, number, string]> = [
     [new GatewayError('CRM_UNAVAILABLE', { detail: 'connect ECONNREFUSED 10.1.2.3:8443' }), 503, 'CRM_UNAVAILABLE'],
@@ -26,27 +26,27 @@ t.test('adapter failures become their catalogue status; 5xx bodies name no inter
   ]
   for (const [error, status, code] of cases) {
     crm.failNext('create', error)
-    const r = await app.inject({ method: 'POST', url: BASE, payload: { profile: { firstName: 'X' } } })
+    const r = await inject({ method: 'POST', url: BASE, payload: { profile: { firstName: 'X' } } })
     t.equal(r.statusCode, status, `${code} → ${status}`)
     t.equal(r.json().errorCode, code)
     t.notMatch(r.body, /10\.1\.2\.3|crm\.internal|node_modules|token=|ECONN|stack/, `${code}: no internals in the body`)
   }
-  const v = await app.inject({ method: 'POST', url: BASE, payload: { profile: { firstName: 'X' } } })
+  const v = await inject({ method: 'POST', url: BASE, payload: { profile: { firstName: 'X' } } })
   t.equal(v.statusCode, 200, 'a fault is one call only')
 
   crm.failNext('get', new GatewayError('CRM_RATE_LIMITED', { retryAfterSeconds: 7 }))
-  const throttled = await app.inject({ method: 'GET', url: `${BASE}/M0001` })
+  const throttled = await inject({ method: 'GET', url: `${BASE}/M0999` })
   t.equal(throttled.statusCode, 429)
   t.equal(throttled.headers['retry-after'], '7', 'Retry-After is passed on')
   t.match(throttled.json().errorMessage, /7 seconds/)
 
-  crm.failNext('get', new GatewayError('CRM_UNAVAILABLE'))
-  const down = await app.inject({ method: 'GET', url: `${BASE}/M0001` })
+  crm.failNext('get', new GatewayError('CRM_UNAVAILABLE'), 3)
+  const down = await inject({ method: 'GET', url: `${BASE}/M0998` })
   t.equal(down.statusCode, 503, 'a CRM outage is never reported as not found')
 })
 
 t.test('messages are localized from Accept-Language, honouring q weights', async (t) => {
-  const { app } = await buildTestApp()
+  const { app, inject } = await buildTestApp()
   t.teardown(() => app.close())
   const expect: Array<[string | undefined, string]> = [
     [undefined, 'Customer not found.'],
@@ -61,7 +61,7 @@ t.test('messages are localized from Accept-Language, honouring q weights', async
     ['garbage;;;q=x', 'Customer not found.']
   ]
   for (const [header, message] of expect) {
-    const r = await app.inject({ method: 'GET', url: `${BASE}/M0404`, headers: header ? { 'accept-language': header } : {} })
+    const r = await inject({ method: 'GET', url: `${BASE}/M0404`, headers: header ? { 'accept-language': header } : {} })
     t.equal(r.json().errorMessage, message, `Accept-Language: ${header ?? '(none)'}`)
   }
   t.equal(pickLanguage('zh, ja;q=0.5'), 'ja')

@@ -20,10 +20,10 @@ function withoutNotes(v: Json): Json {
 }
 
 t.test('the vendor guide scenarios 1–3, in order, as the examples show', async (t) => {
-  const { app } = await buildTestApp()
+  const { app, inject } = await buildTestApp()
   t.teardown(() => app.close())
 
-  const created = await app.inject({ method: 'POST', url: BASE, payload: example('1-create-with-loyalty.request') })
+  const created = await inject({ method: 'POST', url: BASE, payload: example('1-create-with-loyalty.request') })
   t.equal(created.statusCode, 200)
   const c1 = created.json().customer as Json
   const want1 = example('1-create-with-loyalty.response').customer as Json
@@ -40,7 +40,7 @@ t.test('the vendor guide scenarios 1–3, in order, as the examples show', async
 
   const req2 = example('2-update-save-shipping-address.request')
   req2.customer.profile.customerId = id
-  const updated2 = await app.inject({ method: 'PUT', url: BASE, payload: req2 })
+  const updated2 = await inject({ method: 'PUT', url: BASE, payload: req2 })
   t.equal(updated2.statusCode, 200)
   const c2 = updated2.json().customer as Json
   const want2 = withoutNotes(example('2-update-save-shipping-address.response').customer as Json)
@@ -51,7 +51,7 @@ t.test('the vendor guide scenarios 1–3, in order, as the examples show', async
 
   const req3 = example('3-update-profile-address.request')
   req3.customer.profile.customerId = id
-  const updated3 = await app.inject({ method: 'PUT', url: BASE, payload: req3 })
+  const updated3 = await inject({ method: 'PUT', url: BASE, payload: req3 })
   t.equal(updated3.statusCode, 200)
   const c3 = updated3.json().customer as Json
   const want3 = withoutNotes(example('3-update-profile-address.response').customer as Json)
@@ -60,19 +60,19 @@ t.test('the vendor guide scenarios 1–3, in order, as the examples show', async
   t.equal(c3.loyaltyProfile.accountNumber, c1.loyaltyProfile.accountNumber, 'scenario 3: account number unchanged')
   t.same(c3.addressList, want3.addressList, 'scenario 3: the new address is appended to the list')
 
-  const again = await app.inject({ method: 'PUT', url: BASE, payload: req3 })
+  const again = await inject({ method: 'PUT', url: BASE, payload: req3 })
   t.equal(again.json().customer.addressList.length, 3, 'the same address is never listed twice')
 
-  const got = await app.inject({ method: 'GET', url: `${BASE}/${id}` })
+  const got = await inject({ method: 'GET', url: `${BASE}/${id}` })
   t.equal(got.statusCode, 200)
   t.same(got.json().customer, c3, 'GET answers what the last update answered')
 })
 
 t.test('CREATE: envelopes, legacy loyalty name, nulls, pass-through, read-only fields, birthday', async (t) => {
-  const { app, crm } = await buildTestApp()
+  const { app, crm, inject } = await buildTestApp()
   t.teardown(() => app.close())
 
-  const bare = await app.inject({
+  const bare = await inject({
     method: 'POST',
     url: BASE,
     payload: {
@@ -96,10 +96,10 @@ t.test('CREATE: envelopes, legacy loyalty name, nulls, pass-through, read-only f
   t.same(stored.storeAttribution, { storeId: 'S1', associateId: 'A1' }, 'storeAttribution reaches the CRM')
   t.notOk(JSON.stringify(bare.json()).includes('null'), 'no null anywhere in the answer')
 
-  const epoch = await app.inject({ method: 'POST', url: BASE, payload: { customer: { profile: { birthday: Date.UTC(1985, 11, 31) } } } })
+  const epoch = await inject({ method: 'POST', url: BASE, payload: { customer: { profile: { birthday: Date.UTC(1985, 11, 31) } } } })
   t.equal(epoch.json().customer.profile.birthday, '1985-12-31', 'epoch ms birthdays are read as UTC dates')
 
-  const noLoyalty = await app.inject({
+  const noLoyalty = await inject({
     method: 'POST',
     url: BASE,
     payload: { customer: { profile: { firstName: 'Cy', address: { addressLine1: '1 A St', city: 'X', postalCode: '1', countryCode: 'US' } }, consents: { loyaltySignUp: false } } }
@@ -108,7 +108,7 @@ t.test('CREATE: envelopes, legacy loyalty name, nulls, pass-through, read-only f
   t.notOk('loyaltyProfile' in n, 'without loyalty sign-up there is no loyalty profile')
   t.equal(n.addressList.length, 1, 'the profile address is still saved')
 
-  const twice = await app.inject({
+  const twice = await inject({
     method: 'POST',
     url: BASE,
     payload: { profile: { address: { addressLine1: '1 A St', city: 'X', postalCode: '1', countryCode: 'US' } }, addressList: [{ addressLine1: ' 1 a st ', city: 'x', postalCode: '1', countryCode: 'us' }, { addressLine1: '2 B St', city: 'Y', postalCode: '2', countryCode: 'US' }] }
@@ -117,16 +117,16 @@ t.test('CREATE: envelopes, legacy loyalty name, nulls, pass-through, read-only f
 })
 
 t.test('UPDATE: partial semantics and the id rules', async (t) => {
-  const { app } = await buildTestApp()
+  const { app, inject } = await buildTestApp()
   t.teardown(() => app.close())
-  const create = await app.inject({
+  const create = await inject({
     method: 'POST',
     url: BASE,
     payload: { profile: { firstName: 'Dee', lastName: 'Ng', email: 'dee@example.com', phoneHome: '555' }, consents: { smsSignUp: true } }
   })
   const id = create.json().customer.profile.customerId as string
 
-  const r = await app.inject({ method: 'PUT', url: BASE, payload: { customer: { profile: { customerId: id, lastName: 'Ngo', email: null, phoneHome: '' }, consents: { eReceipt: true } } } })
+  const r = await inject({ method: 'PUT', url: BASE, payload: { customer: { profile: { customerId: id, lastName: 'Ngo', email: null, phoneHome: '' }, consents: { eReceipt: true } } } })
   t.equal(r.statusCode, 200)
   const p = r.json().customer.profile as Json
   t.equal(p.firstName, 'Dee', 'absent = unchanged')
@@ -135,51 +135,51 @@ t.test('UPDATE: partial semantics and the id rules', async (t) => {
   t.notOk('phoneHome' in p, '"" clears the field, and a cleared field is absent')
   t.same(r.json().customer.consents, { smsSignUp: true, eReceipt: true }, 'consents merge field by field')
 
-  const byPath = await app.inject({ method: 'PUT', url: `${BASE}/${id}`, payload: { profile: { firstName: 'Dana' } } })
+  const byPath = await inject({ method: 'PUT', url: `${BASE}/${id}`, payload: { profile: { firstName: 'Dana' } } })
   t.equal(byPath.statusCode, 200, 'PUT …/customers/:id works without the id in the body')
   t.equal(byPath.json().customer.profile.firstName, 'Dana')
 
-  const noId = await app.inject({ method: 'PUT', url: BASE, payload: { profile: { firstName: 'X' } } })
+  const noId = await inject({ method: 'PUT', url: BASE, payload: { profile: { firstName: 'X' } } })
   t.equal(noId.statusCode, 400)
   t.equal(noId.json().errorCode, 'CUSTOMER_ID_REQUIRED')
   t.match(noId.json().errorMessage, /profile\.customerId/)
 
-  const mismatch = await app.inject({ method: 'PUT', url: `${BASE}/${id}`, payload: { profile: { customerId: 'OTHER' } } })
+  const mismatch = await inject({ method: 'PUT', url: `${BASE}/${id}`, payload: { profile: { customerId: 'OTHER' } } })
   t.equal(mismatch.statusCode, 400)
   t.equal(mismatch.json().errorCode, 'CUSTOMER_ID_MISMATCH')
 
-  const unknown = await app.inject({ method: 'PUT', url: BASE, payload: { profile: { customerId: 'M9999', firstName: 'X' } } })
+  const unknown = await inject({ method: 'PUT', url: BASE, payload: { profile: { customerId: 'M9999', firstName: 'X' } } })
   t.equal(unknown.statusCode, 404)
   t.equal(unknown.json().errorCode, 'CUSTOMER_NOT_FOUND')
 
-  const badId = await app.inject({ method: 'PUT', url: BASE, payload: { profile: { customerId: '../../admin', firstName: 'X' } } })
+  const badId = await inject({ method: 'PUT', url: BASE, payload: { profile: { customerId: '../../admin', firstName: 'X' } } })
   t.equal(badId.statusCode, 400)
   t.equal(badId.json().errorCode, 'INVALID_CUSTOMER_ID')
 
-  const badBirthday = await app.inject({ method: 'PUT', url: BASE, payload: { profile: { customerId: id, birthday: '1990-02-30' } } })
+  const badBirthday = await inject({ method: 'PUT', url: BASE, payload: { profile: { customerId: id, birthday: '1990-02-30' } } })
   t.equal(badBirthday.statusCode, 400)
   t.match(badBirthday.json().errorMessage, /profile\.birthday/)
 })
 
 t.test('UPDATE: loyalty profile rules', async (t) => {
-  const { app } = await buildTestApp()
+  const { app, inject } = await buildTestApp()
   t.teardown(() => app.close())
   const addr = (line: string): Json => ({ addressLine1: line, city: 'Lyon', postalCode: '69001', countryCode: 'FR' })
-  const create = await app.inject({ method: 'POST', url: BASE, payload: { profile: { firstName: 'Eva', lastName: 'Roy', address: addr('1 rue A') } } })
+  const create = await inject({ method: 'POST', url: BASE, payload: { profile: { firstName: 'Eva', lastName: 'Roy', address: addr('1 rue A') } } })
   const id = create.json().customer.profile.customerId as string
 
-  const moved = await app.inject({ method: 'PUT', url: BASE, payload: { profile: { customerId: id, address: addr('2 rue B') } } })
+  const moved = await inject({ method: 'PUT', url: BASE, payload: { profile: { customerId: id, address: addr('2 rue B') } } })
   t.notOk('loyaltyProfile' in moved.json().customer, 'an address change never creates a loyalty profile')
   t.equal(moved.json().customer.addressList.length, 2)
 
-  const joins = await app.inject({ method: 'PUT', url: BASE, payload: { profile: { customerId: id }, consents: { loyaltySignUp: true } } })
+  const joins = await inject({ method: 'PUT', url: BASE, payload: { profile: { customerId: id }, consents: { loyaltySignUp: true } } })
   const l = joins.json().customer.loyaltyProfile as Json
   t.ok(l, 'signing up by update creates the loyalty profile')
   t.same(l.address, addr('2 rue B'), 'with the current profile address')
   t.equal(l.firstName, 'Eva')
   t.ok(l.accountNumber)
 
-  const loyaltyOnly = await app.inject({ method: 'PUT', url: BASE, payload: { profile: { customerId: id }, loyaltyProfile: { address: addr('3 rue C') } } })
+  const loyaltyOnly = await inject({ method: 'PUT', url: BASE, payload: { profile: { customerId: id }, loyaltyProfile: { address: addr('3 rue C') } } })
   const c = loyaltyOnly.json().customer as Json
   t.same(c.loyaltyProfile.address, addr('3 rue C'), 'the loyalty address can change alone')
   t.same(c.profile.address, addr('2 rue B'), 'and then the profile address stays')
@@ -187,35 +187,35 @@ t.test('UPDATE: loyalty profile rules', async (t) => {
 })
 
 t.test('UPDATE: concurrent updates of one customer lose nothing', async (t) => {
-  const { app, crm } = await buildTestApp()
+  const { app, crm, inject } = await buildTestApp()
   t.teardown(() => app.close())
-  const create = await app.inject({ method: 'POST', url: BASE, payload: { profile: { firstName: 'Fay' } } })
+  const create = await inject({ method: 'POST', url: BASE, payload: { profile: { firstName: 'Fay' } } })
   const id = create.json().customer.profile.customerId as string
   crm.delayMs = 2
   const answers = await Promise.all(
     Array.from({ length: 20 }, (_, i) =>
-      app.inject({ method: 'PUT', url: BASE, payload: { profile: { customerId: id }, addressList: [{ addressLine1: `${i} Main St`, city: 'Oslo', postalCode: '0150', countryCode: 'NO' }] } })
+      inject({ method: 'PUT', url: BASE, payload: { profile: { customerId: id }, addressList: [{ addressLine1: `${i} Main St`, city: 'Oslo', postalCode: '0150', countryCode: 'NO' }] } })
     )
   )
   t.ok(answers.every((a) => a.statusCode === 200))
-  const final = await app.inject({ method: 'GET', url: `${BASE}/${id}` })
+  const final = await inject({ method: 'GET', url: `${BASE}/${id}` })
   const lines = (final.json().customer.addressList as Json[]).map((a) => a.addressLine1 as string).sort()
   t.equal(lines.length, 20, 'every concurrent update’s address is kept')
 })
 
 t.test('GET_CUSTOMER', async (t) => {
-  const { app } = await buildTestApp()
+  const { app, inject } = await buildTestApp()
   t.teardown(() => app.close())
-  const nf = await app.inject({ method: 'GET', url: `${BASE}/M0404` })
+  const nf = await inject({ method: 'GET', url: `${BASE}/M0404` })
   t.equal(nf.statusCode, 404)
   t.same(Object.keys(nf.json()).sort(), ['errorCode', 'errorMessage'])
-  const bad = await app.inject({ method: 'GET', url: `${BASE}/${encodeURIComponent('a b')}` })
+  const bad = await inject({ method: 'GET', url: `${BASE}/${encodeURIComponent('a b')}` })
   t.equal(bad.statusCode, 400)
   t.equal(bad.json().errorCode, 'INVALID_CUSTOMER_ID')
 })
 
 t.test('SEARCH_CUSTOMERS', async (t) => {
-  const { app, crm } = await buildTestApp()
+  const { app, crm, inject } = await buildTestApp()
   t.teardown(() => app.close())
   const people = [
     { firstName: 'Amelia', lastName: 'Okafor', email: 'Amelia.Okafor@example.com', phoneMobile: '+1 (415) 555-0142' },
@@ -224,11 +224,11 @@ t.test('SEARCH_CUSTOMERS', async (t) => {
   ]
   const ids: string[] = []
   for (const profile of people) {
-    const r = await app.inject({ method: 'POST', url: BASE, payload: { profile, consents: { loyaltySignUp: true } } })
+    const r = await inject({ method: 'POST', url: BASE, payload: { profile, consents: { loyaltySignUp: true } } })
     ids.push(r.json().customer.profile.customerId as string)
   }
   const names = async (qs: string): Promise<string[]> => {
-    const r = await app.inject({ method: 'GET', url: `${BASE}?${qs}` })
+    const r = await inject({ method: 'GET', url: `${BASE}?${qs}` })
     t.equal(r.statusCode, 200, qs)
     return (r.json().customers as Json[]).map((c) => c.profile.firstName as string)
   }
@@ -260,19 +260,19 @@ t.test('SEARCH_CUSTOMERS', async (t) => {
     ['firstName=a&limit=ten', 'PAGING_OUT_OF_RANGE'],
     ['firstName=a&offset=-1', 'PAGING_OUT_OF_RANGE']
   ] as const) {
-    const r = await app.inject({ method: 'GET', url: `${BASE}?${qs}` })
+    const r = await inject({ method: 'GET', url: `${BASE}?${qs}` })
     t.equal(r.statusCode, 400, `?${qs} → 400`)
     t.equal(r.json().errorCode, code, `?${qs} → ${code}`)
   }
-  const limitMsg = await app.inject({ method: 'GET', url: `${BASE}?firstName=a&limit=101` })
+  const limitMsg = await inject({ method: 'GET', url: `${BASE}?firstName=a&limit=101` })
   t.match(limitMsg.json().errorMessage, /limit.*1 to 100/, 'the message names the parameter and the range')
 })
 
 t.test('bad input: each answered with its 4xx and a message naming the problem', async (t) => {
-  const { app, crm } = await buildTestApp({ server: { bodyLimitBytes: 2048 } })
+  const { app, crm, inject } = await buildTestApp({ server: { bodyLimitBytes: 2048 } })
   t.teardown(() => app.close())
   const post = (payload: string, contentType = 'application/json') =>
-    app.inject({ method: 'POST', url: BASE, payload, headers: { 'content-type': contentType } })
+    inject({ method: 'POST', url: BASE, payload, headers: { 'content-type': contentType } })
 
   const malformed = await post('{"customer": {')
   t.equal(malformed.statusCode, 400)
@@ -315,18 +315,18 @@ t.test('bad input: each answered with its 4xx and a message naming the problem',
   t.notOk(Object.hasOwn(stored.profile as object, 'constructor'))
   t.notOk(Object.hasOwn(stored, 'prototype'))
 
-  const route = await app.inject({ method: 'GET', url: '/endpoint/sa/nothing' })
+  const route = await inject({ method: 'GET', url: '/endpoint/sa/nothing' })
   t.equal(route.statusCode, 404)
   t.equal(route.json().errorCode, 'ROUTE_NOT_FOUND')
 })
 
 t.test('configuration: prefix and bare envelope', async (t) => {
-  const { app } = await buildTestApp({ spi: { prefix: '/pos/v2', envelope: 'bare' } })
+  const { app, inject } = await buildTestApp({ spi: { prefix: '/pos/v2', envelope: 'bare' } })
   t.teardown(() => app.close())
-  const r = await app.inject({ method: 'POST', url: '/pos/v2/customers', payload: { customer: { profile: { firstName: 'Gil' } } } })
+  const r = await inject({ method: 'POST', url: '/pos/v2/customers', payload: { customer: { profile: { firstName: 'Gil' } } } })
   t.equal(r.statusCode, 200)
   t.equal(r.json().profile.firstName, 'Gil', 'bare envelope out')
-  const s = await app.inject({ method: 'GET', url: '/pos/v2/customers?firstName=gi' })
+  const s = await inject({ method: 'GET', url: '/pos/v2/customers?firstName=gi' })
   t.ok(Array.isArray(s.json()), 'search answers a bare array')
-  t.equal((await app.inject({ method: 'GET', url: `${BASE}?firstName=gi` })).statusCode, 404, 'the default prefix is gone')
+  t.equal((await inject({ method: 'GET', url: `${BASE}?firstName=gi` })).statusCode, 404, 'the default prefix is gone')
 })

@@ -2,7 +2,7 @@
  * The service endpoints beside the SPI: the OpenAPI document, Swagger UI, liveness, readiness.
  */
 import t from 'tap'
-import { buildTestApp } from '../helpers/build-test-app.js'
+import { AUTH_HEADERS, buildTestApp } from '../helpers/build-test-app.js'
 
 t.test('the OpenAPI document lists the four operations with their schemas', async (t) => {
   const { app } = await buildTestApp()
@@ -30,9 +30,9 @@ t.test('the OpenAPI document lists the four operations with their schemas', asyn
 })
 
 t.test('docs can be turned off', async (t) => {
-  const { app } = await buildTestApp({ spi: { docs: false } })
+  const { app, inject } = await buildTestApp({ spi: { docs: false } })
   t.teardown(() => app.close())
-  t.equal((await app.inject({ method: 'GET', url: '/openapi.json' })).statusCode, 404)
+  t.equal((await inject({ method: 'GET', url: '/openapi.json' })).statusCode, 404)
 })
 
 t.test('liveness and readiness', async (t) => {
@@ -40,7 +40,7 @@ t.test('liveness and readiness', async (t) => {
   const live = await app.inject({ method: 'GET', url: '/healthz' })
   t.same(live.json(), { status: 'ok' })
   const ready = await app.inject({ method: 'GET', url: '/readyz' })
-  t.same(ready.json(), { status: 'ready', adapter: 'memory' })
+  t.same(ready.json(), { status: 'ready', adapter: 'memory', breakers: { get: 'closed', search: 'closed', create: 'closed', update: 'closed' } })
   await app.close()
 })
 
@@ -52,7 +52,7 @@ t.test('graceful shutdown: an in-flight request finishes, new ones are refused',
   const held = crm.hold('create')
   const inflight = fetch(`http://127.0.0.1:${port}/endpoint/sa/customers`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...AUTH_HEADERS },
     body: JSON.stringify({ profile: { firstName: 'Late' } })
   })
   await held.entered

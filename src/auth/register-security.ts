@@ -1,0 +1,50 @@
+/**
+ * Wires POS authentication into an app (SECURITY.md): the request's `clientId`, the
+ * authentication hook, per-client rate limiting and the OAuth token endpoint. Returns `open`,
+ * the one way to add routes that answer without credentials (service endpoints): every route
+ * not added through it — and every unknown URL — needs credentials, so a new route is closed
+ * unless someone decides otherwise.
+ */
+import type { FastifyInstance } from 'fastify'
+import type { GatewayConfig } from '../config/config-schema.js'
+import { tokenRoutes } from '../routes/token.js'
+import { authHook } from './auth-hook.js'
+import type { Authenticator } from './authenticator.js'
+import { registerRateLimit } from './rate-limit.js'
+
+export interface Security {
+  /** Runs `register`; the routes it adds answer without credentials and are never rate limited. */
+  open(register: () => PromiseLike<unknown>): Promise<void>
+}
+
+export async function registerSecurity(app: FastifyInstance, auth: Authenticator, config: GatewayConfig): Promise<Security> {
+  app.decorateRequest('clientId', undefined)
+  let opening = false
+  // Before the rate limiter's own onRoute hook, which reads `config.rateLimit`.
+  app.addHook('onRoute', (route) => {
+    if (opening) route.config = { ...route.config, auth: 'none', rateLimit: false }
+  })
+  app.addHook('onRequest', authHook(auth))
+  if (config.rateLimit.enabled) await registerRateLimit(app, config.rateLimit, auth.registry)
+  await app.register(tokenRoutes, { path: config.auth.tokenPath, authenticator: auth })
+
+  if (auth.registry.size === 0) {
+    app.log.warn({ event: 'auth_no_clients' }, 'no POS clients configured (auth.clients): every SPI request will be refused')
+  }
+  if (auth.registry.hasOAuthClients && auth.tokens.ephemeralKey) {
+    app.log.info(
+      { event: 'auth_ephemeral_signing_key' },
+      'auth.signingKeys not set: tokens are signed with a per-process key, refused after a restart and by other instances'
+    )
+  }
+  return {
+    async open(register) {
+      opening = true
+      try {
+        await register()
+      } finally {
+        opening = false
+      }
+    }
+  }
+}
