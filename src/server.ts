@@ -1,0 +1,91 @@
+/**
+ * Starts the gateway from a validated config: adapter from the static registry, mapping table
+ * loaded and compiled (an invalid table stops start-up, naming file, line and field), app
+ * built and listening. Shutdown is the caller's (see main.ts).
+ */
+import type { FastifyInstance } from 'fastify'
+import type { GatewayConfig } from './config/config-schema.js'
+import { mappingFileFor } from './config/project-root.js'
+import { buildApp } from './app.js'
+import { LiveMapping } from './mapping/live-mapping.js'
+import { MappingTableError } from './mapping/index.js'
+import type { Logger } from './core/logger.js'
+import { resolveAdapterFactory } from '../adapters/index.js'
+
+export interface StartedGateway {
+  readonly app: FastifyInstance
+  /** Where it listens, e.g. http://127.0.0.1:3000 */
+  readonly url: string
+  readonly mappingFile: string
+  readonly mapping: LiveMapping
+}
+
+export async function startGateway(config: GatewayConfig, version = '0.0.0'): Promise<StartedGateway> {
+  const factory = resolveAdapterFactory(config.crm.adapter)
+  if (!config.crm.baseUrl) {
+    throw new Error(`crm.baseUrl (env CRM_BASE_URL) is required for the "${config.crm.adapter}" adapter`)
+  }
+  const mappingFile = mappingFileFor(config.crm.adapter, config.crm.mappingFile)
+  // The app's logger exists only once the app does; read issues before that have no reader.
+  const logRef: { current?: Logger } = {}
+  const mapper = await LiveMapping.load(mappingFile, {
+    // A CRM value the table cannot read is left out of the answer; say so, without the value.
+    onReadIssue: (issue) => logRef.current?.warn({ mappingIssue: issue }, 'unreadable CRM value left out')
+  })
+  const app = await buildApp({
+    config,
+    mapper,
+    version,
+    adapter: (log) =>
+      factory({
+        baseUrl: config.crm.baseUrl,
+        settings: config.crm.options,
+        requestTimeoutMs: config.crm.requestTimeoutMs,
+        log: log.child({ adapter: config.crm.adapter }),
+        readFields: () => mapper.current.readFields
+      })
+  })
+  logRef.current = app.log
+  const address = await app.listen({ host: config.server.host, port: config.server.port })
+  return { app, url: address, mappingFile, mapping: mapper }
+}
+
+/**
+ * SIGHUP reloads the mapping table without a restart. An invalid edit is refused, logged with
+ * every problem (file, line, field), and the running table stays in force.
+ */
+export function reloadMappingOnSignal(mapping: LiveMapping, log: FastifyInstance['log']): void {
+  process.on('SIGHUP', () => {
+    mapping.reload().then(
+      (table) => log.info({ mappingFile: table.file }, 'mapping table reloaded'),
+      (err: unknown) => {
+        const issues = err instanceof MappingTableError ? err.issues : undefined
+        log.error({ mappingFile: mapping.current.file, issues, err: issues ? undefined : err }, 'mapping table reload refused; the previous table stays in force')
+      }
+    )
+  })
+}
+
+/** Drains in-flight requests on SIGTERM/SIGINT, then exits; exits anyway after the grace period. */
+export function closeOnSignals(close: () => Promise<void>, graceMs: number, log: FastifyInstance['log']): void {
+  let stopping = false
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      if (stopping) return
+      stopping = true
+      log.info({ signal, graceMs }, 'shutting down')
+      const timer = setTimeout(() => {
+        log.error({ graceMs }, 'shutdown grace period over; exiting with requests still open')
+        process.exit(1)
+      }, graceMs)
+      timer.unref()
+      close().then(
+        () => process.exit(0),
+        (err: unknown) => {
+          log.error({ err }, 'shutdown failed')
+          process.exit(1)
+        }
+      )
+    })
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * Starting the gateway from a config (what npm start does after loading it): the adapter from
+ * the registry, the mapping table from mappings/, listening; start-up refusals; and a mapping
+ * table reloaded by SIGHUP without a restart (an invalid edit keeps the running table).
+ */
+import t from 'tap'
+import { copyFile, readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { FastifyInstance } from 'fastify'
+import { startGateway, reloadMappingOnSignal } from '../src/server.js'
+import { validateConfig } from '../src/config/load-config.js'
+import { mappingFileFor } from '../src/config/project-root.js'
+import { MappingTableError } from '../src/mapping/index.js'
+import type { Customer } from '../src/spi/customer-schema.js'
+import { TEST_API_KEY, startDemoCrm, tempDir } from './demo-crm/fixtures/harness.js'
+import { AUTH_HEADERS, TEST_CLIENT_ID, TEST_SECRET } from './helpers/build-test-app.js'
+
+const auth = { clients: [{ id: TEST_CLIENT_ID, method: 'header', header: 'x-api-key', secrets: [TEST_SECRET] }] }
+
+function config(crmUrl: string, crm: Record<string, unknown> = {}) {
+  return validateConfig({
+    server: { port: 0 },
+    log: { level: 'silent' },
+    auth,
+    crm: { adapter: 'demo-crm', baseUrl: crmUrl, options: { apiKey: TEST_API_KEY }, ...crm }
+  })
+}
+
+t.test('starts on the configured adapter and table, and serves the SPI over HTTP', async (t) => {
+  const crm = await startDemoCrm(t)
+  const gw = await startGateway(config(crm.baseUrl))
+  t.teardown(() => gw.app.close())
+  t.match(gw.url, /^http:\/\/127\.0\.0\.1:\d+$/)
+  t.equal(gw.mappingFile, mappingFileFor('demo-crm', ''))
+  const res = await fetch(`${gw.url}/endpoint/sa/customers`, {
+    method: 'POST',
+    headers: { ...AUTH_HEADERS, 'content-type': 'application/json' },
+    body: JSON.stringify({ profile: { firstName: 'Hedy', email: 'hedy@example.com' } })
+  })
+  t.equal(res.status, 200)
+  t.match(((await res.json()) as { customer: { profile: { customerId: string } } }).customer.profile.customerId, /^C\d{8}$/)
+})
+
+t.test('start-up refuses an unknown adapter, a missing base URL and an invalid table', async (t) => {
+  const dir = await tempDir(t)
+  await t.rejects(startGateway(config('http://127.0.0.1:1', { adapter: 'nosuchcrm' })), /unknown CRM adapter "nosuchcrm"; known adapters: demo-crm/)
+  await t.rejects(startGateway(config('')), /crm\.baseUrl \(env CRM_BASE_URL\) is required/)
+  const broken = join(dir, 'broken.yaml')
+  await writeFile(broken, 'version: 1\nfields:\n  - { spi: profile.firstName, crm: FNAME, transform: nosuch }\n')
+  const err = await startGateway(config('http://127.0.0.1:1', { mappingFile: broken })).catch((e: unknown) => e)
+  t.ok(err instanceof MappingTableError, 'an invalid table stops start-up')
+  t.match(String((err as Error).message), /broken\.yaml:3:\d+ fields\[0\]\.transform/, 'naming file, line and field')
+})
+
+t.test('SIGHUP reloads the mapping table; an invalid edit keeps the running one', async (t) => {
+  const crm = await startDemoCrm(t)
+  const dir = await tempDir(t)
+  const table = join(dir, 'demo-crm.yaml')
+  await copyFile(mappingFileFor('demo-crm', ''), table)
+  const gw = await startGateway(config(crm.baseUrl, { mappingFile: table }))
+  t.teardown(() => gw.app.close())
+
+  const events: string[] = []
+  let settle: () => void = () => {}
+  const log = {
+    info: (_o: object, msg: string) => {
+      events.push(msg)
+      settle()
+    },
+    error: (_o: object, msg: string) => {
+      events.push(msg)
+      settle()
+    }
+  } as unknown as FastifyInstance['log']
+  const next = (): Promise<void> => new Promise((resolve) => (settle = resolve))
+  reloadMappingOnSignal(gw.mapping, log)
+  t.teardown(() => process.removeAllListeners('SIGHUP'))
+
+  const before = gw.mapping.current
+  t.notOk(before.readFields.includes('NICKNAME'))
+  const original = await readFile(table, 'utf8')
+  await writeFile(table, original.replace(/^fields:\n/m, 'fields:\n  - { spi: profile.nickname, crm: NICKNAME }\n'))
+  let done = next()
+  process.emit('SIGHUP')
+  await done
+  t.same(events, ['mapping table reloaded'])
+  t.ok(gw.mapping.current.readFields.includes('NICKNAME'), 'the edited table is in force')
+  // A field the SPI schema does not name passes through to whatever row maps it.
+  const withNickname = JSON.parse('{"profile":{"nickname":"Ada"}}') as Customer
+  t.same(gw.mapping.toCrm(withNickname), { NICKNAME: 'Ada' }, 'a new field by a YAML edit only')
+
+  await writeFile(table, 'version: 1\nfields: [ { spi: profile.x } ]\n')
+  done = next()
+  process.emit('SIGHUP')
+  await done
+  t.equal(events.at(-1), 'mapping table reload refused; the previous table stays in force')
+  t.ok(gw.mapping.current.readFields.includes('NICKNAME'), 'the running table stayed')
+})
