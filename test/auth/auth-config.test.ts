@@ -4,30 +4,14 @@
  * development client `npm start` makes when none is configured.
  */
 import t from 'tap'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { ConfigError, loadConfig, validateConfig } from '../../src/config/load-config.js'
+import { loadConfig, validateConfig } from '../../src/config/load-config.js'
 import { describeDevelopmentClient, withDevelopmentClient } from '../../src/auth/development-client.js'
 import { buildApp } from '../../src/app.js'
 import { MemoryCrm, identityMapper } from '../helpers/memory-crm.js'
+import { configFileWriter, configProblems } from '../helpers/config-files.js'
 
-const dir = mkdtempSync(join(tmpdir(), 'gw-auth-config-'))
-const file = (name: string, text: string): string => {
-  const p = join(dir, name)
-  writeFileSync(p, text)
-  return p
-}
-
-function problems(fn: () => unknown): string {
-  try {
-    fn()
-  } catch (err) {
-    if (err instanceof ConfigError) return err.message
-    throw err
-  }
-  return '(no error)'
-}
+const file = configFileWriter('gw-auth-config-')
+const problems = configProblems
 
 t.test('defaults: development mode, no clients, short tokens, a rate limit', async (t) => {
   const c = loadConfig({})

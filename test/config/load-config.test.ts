@@ -3,27 +3,12 @@
  * name the key, where the value came from and what is allowed.
  */
 import t from 'tap'
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { ConfigError, loadConfig } from '../../src/config/load-config.js'
+import { dirname, join } from 'node:path'
+import { loadConfig } from '../../src/config/load-config.js'
+import { configFileWriter, configProblems } from '../helpers/config-files.js'
 
-const dir = mkdtempSync(join(tmpdir(), 'gw-config-'))
-const file = (name: string, text: string): string => {
-  const p = join(dir, name)
-  writeFileSync(p, text)
-  return p
-}
-
-function problems(fn: () => unknown): string {
-  try {
-    fn()
-  } catch (err) {
-    if (err instanceof ConfigError) return err.message
-    throw err
-  }
-  return '(no error)'
-}
+const file = configFileWriter('gw-config-')
+const problems = configProblems
 
 t.test('defaults need no configuration at all', async (t) => {
   const c = loadConfig({})
@@ -58,7 +43,7 @@ t.test('a bad value stops start-up naming the key, its origin and what is allowe
   t.match(problems(() => loadConfig({ GATEWAY_CONFIG: unknown })), /server: unknown key "prot" \(known: host, port/)
   const badType = file('d.yaml', 'spi:\n  docs: "maybe"\n')
   t.match(problems(() => loadConfig({ GATEWAY_CONFIG: badType })), /spi\.docs \(file .*d\.yaml\): must be true or false/)
-  t.match(problems(() => loadConfig({ GATEWAY_CONFIG: join(dir, 'missing.yaml') })), /cannot read .*missing\.yaml \(ENOENT\)/)
+  t.match(problems(() => loadConfig({ GATEWAY_CONFIG: join(dirname(file('probe.txt', '')), 'missing.yaml') })), /cannot read .*missing\.yaml \(ENOENT\)/)
   const broken = file('e.yaml', 'server: [\n')
   t.match(problems(() => loadConfig({ GATEWAY_CONFIG: broken })), /not valid YAML/)
   const two = problems(() => loadConfig({ PORT: 'x', SPI_ENVELOPE: 'y' }))

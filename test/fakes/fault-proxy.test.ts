@@ -11,13 +11,14 @@ import net from 'node:net'
 import t from 'tap'
 import { createDemoCrmAdapter } from '../../adapters/demo-crm/index.js'
 import type { CallContext, CrmAdapter, CrmRecord } from '../../src/core/port.js'
-import { GatewayError } from '../../src/spi/error-catalogue.js'
+
 import type { ErrorCode } from '../../src/spi/error-catalogue.js'
 import { TEST_API_KEY, call, startDemoCrm } from '../demo-crm/fixtures/harness.js'
 import type { RunningCrm } from '../demo-crm/fixtures/harness.js'
 import { silentLogger } from '../helpers/silent-logger.js'
 import { startFaultProxy } from './fault-proxy.js'
 import type { Fault, FaultProxy } from './fault-proxy.js'
+import { failure } from '../helpers/expect-failure.js'
 
 /** The adapter's per-request timeout. */
 const TIMEOUT_MS = 150
@@ -38,16 +39,6 @@ function adapterFor(t: Teardown, baseUrl: string, requestTimeoutMs = TIMEOUT_MS)
   const adapter = createDemoCrmAdapter({ baseUrl, settings: { apiKey: TEST_API_KEY }, requestTimeoutMs, log: silentLogger })
   t.teardown(() => adapter.close?.())
   return adapter
-}
-
-/** The GatewayError a promise rejects with (anything else fails the test). */
-async function failure(promise: Promise<unknown>): Promise<GatewayError> {
-  const outcome = await promise.then(
-    (value) => new Error(`expected a rejection, got ${JSON.stringify(value)}`),
-    (err: unknown) => err
-  )
-  if (!(outcome instanceof GatewayError)) throw outcome instanceof Error ? outcome : new Error(String(outcome))
-  return outcome
 }
 
 /** What a promise settles with, observed at once (so a later rejection is never unhandled). */

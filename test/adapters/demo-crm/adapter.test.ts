@@ -13,11 +13,12 @@ import { adapterNames, adapterRegistry, resolveAdapterFactory } from '../../../a
 import { createDemoCrmAdapter } from '../../../adapters/demo-crm/index.js'
 import { MAX_PAGE_SIZE, planPages, toFilter } from '../../../adapters/demo-crm/wire.js'
 import type { CallContext, CrmAdapter, CrmRecord } from '../../../src/core/port.js'
-import { GatewayError } from '../../../src/spi/error-catalogue.js'
+
 import type { ErrorCode } from '../../../src/spi/error-catalogue.js'
 import { createSilentLogger } from '../../helpers/silent-logger.js'
 import type { SilentLogger } from '../../helpers/silent-logger.js'
 import { TEST_API_KEY, startDemoCrm } from '../../demo-crm/fixtures/harness.js'
+import { failure } from '../../helpers/expect-failure.js'
 
 interface Teardown {
   teardown(fn: () => unknown): void
@@ -36,16 +37,6 @@ function adapterFor(t: Teardown, baseUrl: string, options: { apiKey?: string; ti
   })
   t.teardown(() => adapter.close?.())
   return adapter
-}
-
-/** The GatewayError a promise rejects with (fails the test if it resolves or throws else). */
-async function failure(promise: Promise<unknown>): Promise<GatewayError> {
-  const outcome = await promise.then(
-    (value) => new Error(`expected a rejection, got ${JSON.stringify(value)}`),
-    (err: unknown) => err
-  )
-  if (!(outcome instanceof GatewayError)) throw outcome instanceof Error ? outcome : new Error(String(outcome))
-  return outcome
 }
 
 /** A raw HTTP server whose behaviour each test sets. */
