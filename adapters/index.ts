@@ -9,9 +9,11 @@
  */
 import type { AdapterFactory } from '../src/core/port.js'
 import { createDemoCrmAdapter } from './demo-crm/index.js'
+import { createHubSpotAdapter } from './hubspot/index.js'
 
 export const adapterRegistry = {
-  'demo-crm': createDemoCrmAdapter
+  'demo-crm': createDemoCrmAdapter,
+  hubspot: createHubSpotAdapter
 } as const satisfies Record<string, AdapterFactory>
 
 export type AdapterName = keyof typeof adapterRegistry

@@ -1,0 +1,74 @@
+/**
+ * HubSpot's error answers in the gateway's catalogue (src/spi/error-catalogue.ts). Only what
+ * HubSpot documents is decided here; the rest goes to ../shared/http-failure.ts so that every
+ * adapter classifies HTTP alike (401/403 → CRM_ERROR: our token is refused; 5xx → CRM_ERROR;
+ * redirects and other statuses → CRM_BAD_RESPONSE or CRM_ERROR).
+ *
+ * 404 is not here: for get and update it is a value (`null`), decided at the call site.
+ *
+ * Sources: error handling https://developers.hubspot.com/docs/api-reference/error-handling ;
+ * rate limits https://developers.hubspot.com/docs/guides/apps/api-usage/usage-details#rate-limits ;
+ * search limits https://developers.hubspot.com/docs/api-reference/search/guide#limitations .
+ */
+import type { AxiosResponse } from 'axios'
+import { GatewayError } from '../../src/spi/error-catalogue.js'
+import { classifyStatus, headerValue, parseRetryAfter } from '../shared/http-failure.js'
+import { readErrorBody } from './wire.js'
+
+/** The operation a failed call belonged to: searches have a rate limit of their own. */
+export type HubSpotOp = 'getCustomer' | 'searchCustomers' | 'createCustomer' | 'updateCustomer'
+
+/**
+ * The duplicate-e-mail conflict. HubSpot's contacts guide makes `email` the unique identifier
+ * of contacts; creating (or updating to) an address another contact has answers 409, category
+ * CONFLICT, message "Contact already exists. Existing ID: <id>" (as HubSpot answers it, e.g.
+ * https://github.com/HubSpot/hubspot-api-nodejs/issues/545). The existing id is not passed on:
+ * it would reveal another customer's record to whoever typed the e-mail.
+ */
+const DUPLICATE_MESSAGE = /already exists/i
+
+/**
+ * Seconds to wait after a 429. HubSpot's usage guide documents the rate-limit headers
+ * `X-HubSpot-RateLimit-Max`, `-Remaining` and `-Interval-Milliseconds` (the rolling window),
+ * not `Retry-After`; search endpoints are limited per second and, as reported by developers,
+ * answer without those headers. Hence, in order:
+ * 1. `Retry-After`, when a proxy or a future HubSpot sends one (it is the standard);
+ * 2. `X-HubSpot-RateLimit-Interval-Milliseconds`, rounded up: the whole window, the most
+ *    conservative reading when the headers do not say when a slot frees up;
+ * 3. no header: 1 s for a search (its limit is per second), 10 s otherwise (the documented
+ *    burst window is ten seconds).
+ */
+export function retryAfterSeconds(response: AxiosResponse, op: HubSpotOp, nowMs: number = Date.now()): number {
+  const standard = parseRetryAfter(headerValue(response, 'retry-after'), nowMs)
+  if (standard !== undefined) return standard
+  const interval = headerValue(response, 'x-hubspot-ratelimit-interval-milliseconds')
+  if (interval !== undefined && /^\d+$/.test(interval.trim())) return Math.max(1, Math.ceil(Number(interval.trim()) / 1000))
+  return op === 'searchCustomers' ? 1 : 10
+}
+
+/** A non-success answer of HubSpot as a catalogue error. `op` is for log details. */
+export function hubspotFailure(response: AxiosResponse<string>, op: HubSpotOp): GatewayError {
+  const body = readErrorBody(response)
+  // The category and correlation id are HubSpot's, not customer data: they help support.
+  const detail = `${op}: HTTP ${response.status} ${body?.category ?? ''} ${body?.correlationId ?? ''}`.replace(/\s+/g, ' ').trimEnd()
+  switch (response.status) {
+    case 400: {
+      // VALIDATION_ERROR (a property value HubSpot refuses, an unknown property, an invalid
+      // e-mail). CRM object errors carry `errors[].context.propertyName`: the property name
+      // (never its value) tells the associate what to fix.
+      const field = body?.errors?.find((e) => e.context?.propertyName?.[0] !== undefined)?.context?.propertyName?.[0]
+      return new GatewayError('CRM_VALIDATION_FAILED', { detail, ...(field === undefined ? {} : { params: { field } }) })
+    }
+    case 409:
+      if (body?.category === 'CONFLICT' && DUPLICATE_MESSAGE.test(body.message ?? '')) {
+        return new GatewayError('DUPLICATE_CUSTOMER', { detail })
+      }
+      return new GatewayError('CRM_ERROR', { detail })
+    case 429:
+      // RATE_LIMITS: never retried (DESIGN §5), answered at once with how long to wait.
+      return new GatewayError('CRM_RATE_LIMITED', { detail, retryAfterSeconds: retryAfterSeconds(response, op) })
+    default:
+      // 401 INVALID_AUTHENTICATION / 403 MISSING_SCOPES (our token), 5xx, anything else.
+      return classifyStatus(response, op)
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * The HubSpot adapter: the gateway's port (src/core/port.ts) over HubSpot's CRM v3 contacts
+ * API (https://developers.hubspot.com/docs/api/crm/contacts). See ../README.md.
+ *
+ *   index.ts   settings, the four operations, which answers mean what
+ *   client.ts  HTTP + bearer token, one method per HubSpot endpoint
+ *   wire.ts    HubSpot's answer shapes (checked at run time), filterGroups, paging, limits
+ *   errors.ts  HubSpot's error answers → the gateway's error catalogue
+ *
+ * Records are HubSpot contacts flattened for the mapping table (mappings/hubspot.yaml): the
+ * contact's properties at the top level, its id as `hs_object_id`. Not-found is `null`.
+ *
+ * Not offered: optimistic concurrency. HubSpot's v3 object endpoints document no version or
+ * If-Match for contacts, so `versionOf` is absent; the customer service still serializes the
+ * updates of one customer inside an instance (its read-modify-write of the address list).
+ */
+import { Type } from 'typebox'
+import { Compile } from 'typebox/compile'
+import type { AdapterFactory, CallContext, CrmAdapter, CrmPage, CrmRecord, CrmSearchQuery } from '../../src/core/port.js'
+import { checkBaseUrl } from '../shared/http-client.js'
+import { HubSpotClient } from './client.js'
+import { hubspotFailure } from './errors.js'
+import { ID_PROPERTY, pageSizes, readContact, readSearchPage, toFilterGroups, toProperties, toRecord } from './wire.js'
+
+export const HUBSPOT_ADAPTER = 'hubspot'
+
+/**
+ * `crm.options`: the private app's access token (give it as a secret reference, e.g.
+ * `accessToken: { fromEnv: HUBSPOT_ACCESS_TOKEN }`). Unknown keys are refused, so a typo fails
+ * at start instead of as 401s in production.
+ */
+const SettingsSchema = Type.Object({ accessToken: Type.String({ minLength: 1 }) }, { additionalProperties: false })
+const checkSettings = Compile(SettingsSchema)
+
+/** A start-up error naming the offending key (never its value: it is a secret). */
+function settingsError(settings: unknown): Error {
+  const problems = checkSettings.Errors(settings).map((e) => {
+    if (e.keyword === 'required') return `settings.${e.params.requiredProperties.join(', settings.')} is required`
+    if (e.keyword === 'additionalProperties') {
+      return `settings.${e.params.additionalProperties.join(', settings.')} is not a known setting (known: accessToken)`
+    }
+    const key = e.instancePath.replace(/^\//, '').replaceAll('/', '.')
+    return key === '' ? 'settings must be an object' : `settings.${key} must be a non-empty string`
+  })
+  return new Error(`${HUBSPOT_ADAPTER} adapter: ${[...new Set(problems)].join('; ')}`)
+}
+
+/**
+ * HubSpot record ids are numeric (`hs_object_id`). Any other id cannot name a contact: it is
+ * "not found" without a call (HubSpot would answer 400 or 404 depending on the shape).
+ */
+const CONTACT_ID = /^\d{1,20}$/
+
+export const createHubSpotAdapter: AdapterFactory = (options) => {
+  if (!checkSettings.Check(options.settings)) throw settingsError(options.settings)
+  checkBaseUrl(options.baseUrl, HUBSPOT_ADAPTER)
+  const readFields = options.readFields
+  if (readFields === undefined) {
+    // Without the table's property list a read would return only HubSpot's few defaults.
+    throw new Error(`${HUBSPOT_ADAPTER} adapter: readFields (the mapping table's properties) is required`)
+  }
+  const client = new HubSpotClient({ baseUrl: options.baseUrl, accessToken: options.settings.accessToken, timeoutMs: options.requestTimeoutMs })
+
+  /** The explicit property list of every read: the table's, plus the id. Never "all". */
+  const properties = (): string[] => [...new Set([ID_PROPERTY, ...readFields()])]
+
+  const fetch = async (id: string, ctx: CallContext, op: 'getCustomer' | 'updateCustomer'): Promise<CrmRecord | null> => {
+    const response = await client.getContact(id, properties(), ctx)
+    // Contacts guide, "Retrieve contacts": 200 with the contact; 404 for an unknown id.
+    if (response.status === 200) return toRecord(readContact(response, op))
+    if (response.status === 404) return null
+    throw hubspotFailure(response, op)
+  }
+
+  const adapter: CrmAdapter = {
+    name: HUBSPOT_ADAPTER,
+
+    async getCustomer(id: string, ctx: CallContext): Promise<CrmRecord | null> {
+      if (!CONTACT_ID.test(id)) return null
+      return fetch(id, ctx, 'getCustomer')
+    },
+
+    async searchCustomers(query: CrmSearchQuery, ctx: CallContext): Promise<CrmPage> {
+      // Both checked before any call: a query HubSpot would refuse is never sent.
+      const filterGroups = toFilterGroups(query.criteria)
+      const sizes = pageSizes(query.offset, query.limit)
+      const records: CrmRecord[] = []
+      let total: number | undefined
+      let after: string | undefined
+      for (const limit of sizes) {
+        // Search guide: POST …/search; `after` from the previous answer's paging.next.after.
+        const response = await client.searchContacts({ filterGroups, properties: properties(), limit, ...(after === undefined ? {} : { after }) }, ctx)
+        if (response.status !== 200) throw hubspotFailure(response, 'searchCustomers')
+        const page = readSearchPage(response, 'searchCustomers')
+        total ??= page.total
+        records.push(...page.results.map((contact) => toRecord(contact)))
+        after = page.paging?.next?.after
+        if (after === undefined) break // the last page
+      }
+      return { records: records.slice(query.offset, query.offset + query.limit), ...(total === undefined ? {} : { total }) }
+    },
+
+    async createCustomer(record: CrmRecord, ctx: CallContext): Promise<CrmRecord> {
+      // Never retried: a create is not idempotent (DESIGN §5). Contacts guide, "Create
+      // contacts": 201 with the contact, whose properties are those set plus a few defaults.
+      const sent = toProperties(record, 'createCustomer')
+      const response = await client.createContact(sent, ctx)
+      if (response.status !== 201) throw hubspotFailure(response, 'createCustomer')
+      // The answer's values win (HubSpot's stored form); what was sent fills any property the
+      // answer leaves out, so a create never needs a second call that could fail after it.
+      return toRecord(readContact(response, 'createCustomer'), sent)
+    },
+
+    async updateCustomer(id: string, patch: CrmRecord, ctx: CallContext): Promise<CrmRecord | null> {
+      if (!CONTACT_ID.test(id)) return null
+      // Contacts guide, "Update contacts": PATCH carries only the properties to change (the
+      // patch holds only those: "absent = unchanged"); "" clears a property.
+      const changes = toProperties(patch, 'updateCustomer')
+      if (Object.keys(changes).length > 0) {
+        const response = await client.updateContact(id, changes, ctx)
+        if (response.status === 404) return null
+        if (response.status !== 200) throw hubspotFailure(response, 'updateCustomer')
+        readContact(response, 'updateCustomer') // a 200 that is not a contact is still garbage
+      }
+      // The PATCH answer is not documented to hold every property the table reads: the full
+      // record after the update is read back with the table's explicit property list.
+      return fetch(id, ctx, 'updateCustomer')
+    },
+
+    close(): Promise<void> {
+      client.close()
+      return Promise.resolve()
+    }
+  }
+  return adapter
+}

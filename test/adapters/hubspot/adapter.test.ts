@@ -1,0 +1,266 @@
+/**
+ * The hubspot adapter beyond the conformance kit: what it sends (the explicit property list,
+ * partial PATCHes, filterGroups as structures within HubSpot's limits, paging by cursor), and
+ * how each HubSpot answer it can get is translated — against the HubSpot double, and against a
+ * raw server for answers the double never gives (garbage, undocumented statuses).
+ */
+import http from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import t from 'tap'
+import { createHubSpotAdapter } from '../../../adapters/hubspot/index.js'
+import { SEARCH_LIMITS, pageSizes, toFilterGroups } from '../../../adapters/hubspot/wire.js'
+import type { CallContext, CrmAdapter, CrmCriterion } from '../../../src/core/port.js'
+import { GatewayError } from '../../../src/spi/error-catalogue.js'
+import { HUBSPOT_TOKEN, hubspotAdapter, loadHubSpotTable, startHubSpot } from '../../helpers/gateway-over-hubspot.js'
+import { createSilentLogger } from '../../helpers/silent-logger.js'
+import type { SilentLogger } from '../../helpers/silent-logger.js'
+
+interface Teardown {
+  teardown(fn: () => unknown): void
+}
+
+const mapping = await loadHubSpotTable()
+
+function context(log: SilentLogger = createSilentLogger()): CallContext {
+  return { signal: new AbortController().signal, log, requestId: 'req-1' }
+}
+
+async function failure(promise: Promise<unknown>): Promise<GatewayError> {
+  const outcome = await promise.then(
+    (value) => new Error(`expected a rejection, got ${JSON.stringify(value)}`),
+    (err: unknown) => err
+  )
+  if (!(outcome instanceof GatewayError)) throw outcome instanceof Error ? outcome : new Error(String(outcome))
+  return outcome
+}
+
+/** A raw HTTP server whose answer each test sets; it records what it received. */
+async function rawServer(t: Teardown) {
+  let handler: (req: IncomingMessage, body: string, res: ServerResponse) => void = (_req, _body, res) => res.end()
+  const seen: { method: string; url: string; body: string }[] = []
+  const server = http.createServer((req, res) => {
+    let body = ''
+    req.on('data', (c: Buffer) => (body += c.toString()))
+    req.on('end', () => {
+      seen.push({ method: req.method ?? '', url: req.url ?? '', body })
+      handler(req, body, res)
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()) }))
+  const { port } = server.address() as AddressInfo
+  return { url: `http://127.0.0.1:${port}`, seen, answer: (fn: typeof handler) => (handler = fn) }
+}
+
+const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
+  (_req: IncomingMessage, _body: string, res: ServerResponse): void => {
+    res.writeHead(status, { 'content-type': 'application/json;charset=utf-8', ...headers })
+    res.end(JSON.stringify(body))
+  }
+
+const crit = (fields: string[], operator: CrmCriterion['operator'], value: string): CrmCriterion => ({ fields, operator, value })
+
+t.test('settings and start-up: clear errors naming the key, never the token', async (t) => {
+  const make = (settings: Record<string, unknown>, extra: { baseUrl?: string; readFields?: boolean } = {}) => () =>
+    createHubSpotAdapter({
+      baseUrl: extra.baseUrl ?? 'https://api.hubapi.com',
+      settings,
+      requestTimeoutMs: 1000,
+      log: createSilentLogger(),
+      ...(extra.readFields === false ? {} : { readFields: () => ['email'] })
+    })
+  t.throws(make({}), /hubspot adapter: settings\.accessToken is required/)
+  t.throws(make({ accessToken: 'pat-secret-value', acessToken: 'x' }), { message: /settings\.acessToken is not a known setting \(known: accessToken\)/ })
+  t.throws(make({ accessToken: '' }), /settings\.accessToken must be a non-empty string/)
+  const error = t.throws(make({ accessToken: 'pat-secret-value', apiKey: 'x' })) as Error
+  t.notMatch(error.message, /pat-secret-value/, 'the token never appears in the error')
+  t.throws(make({ accessToken: 'pat' }, { baseUrl: 'ftp://api.hubapi.com' }), /baseUrl must use http or https/)
+  t.throws(make({ accessToken: 'pat' }, { readFields: false }), /readFields \(the mapping table's properties\) is required/)
+  t.equal(make({ accessToken: 'pat' })().name, 'hubspot')
+})
+
+t.test('what the adapter sends: explicit properties, strings, partial PATCH, no call for impossible ids', async (t) => {
+  const double = await startHubSpot(t)
+  const log = createSilentLogger()
+  const adapter = hubspotAdapter(t, double.url, mapping)
+  const ctx = context(log)
+
+  const created = await adapter.createCustomer({ email: 'amelia@example.com', firstname: 'Amelia', loyalty_points: 1250, consent_terms: true, hs_object_id: '7' }, ctx)
+  t.same(double.requests.at(-1)?.body, { properties: { email: 'amelia@example.com', firstname: 'Amelia', loyalty_points: '1250', consent_terms: 'true' } },
+    'POST {properties}: every value as text; the read-only id is never written')
+  t.match(created, { hs_object_id: '1001', email: 'amelia@example.com', loyalty_points: '1250' }, 'the created record, id as hs_object_id')
+
+  const got = await adapter.getCustomer('1001', ctx)
+  const read = new URL(double.requests.at(-1)?.url ?? '', double.url)
+  t.equal(read.pathname, '/crm/v3/objects/contacts/1001')
+  t.same(read.searchParams.get('properties')?.split(',').sort(), [...new Set(['hs_object_id', ...mapping.readFields])].sort(), 'GET names exactly the properties the table reads')
+  t.equal(read.searchParams.get('archived'), 'false')
+  t.equal(got?.['firstname'], 'Amelia')
+  t.equal(got?.['city'], null, 'a property without a value reads as null (the table leaves it out)')
+
+  const before = double.requests.length
+  const updated = await adapter.updateCustomer('1001', { firstname: 'Amelie', salutation: '' }, ctx)
+  const [patch, reread] = double.requests.slice(before)
+  t.same([patch?.method, patch?.body], ['PATCH', { properties: { firstname: 'Amelie', salutation: '' } }], 'PATCH carries only the patch; "" clears')
+  t.equal(reread?.method, 'GET', 'then the full record is read back with the property list')
+  t.match(updated, { firstname: 'Amelie', email: 'amelia@example.com', loyalty_points: '1250' })
+
+  const calls = double.requests.length
+  t.equal(await adapter.getCustomer('C00000001', ctx), null, 'a non-numeric id names no HubSpot contact: null')
+  t.equal(await adapter.updateCustomer('../1001', { firstname: 'x' }, ctx), null)
+  t.equal(await adapter.getCustomer('424242', ctx), null, 'an unknown numeric id: 404 → null')
+  t.equal(await adapter.updateCustomer('424242', { firstname: 'x' }, ctx), null, 'PATCH 404 → null')
+  t.equal(double.requests.length, calls + 2, 'the impossible ids made no call')
+
+  const structure = await failure(adapter.updateCustomer('1001', { clienteling_addresses: [{ addressLine1: 'x' }] }, ctx))
+  t.equal(structure.code, 'INTERNAL_ERROR', 'a structure without the json transform is a configuration error')
+  t.match(structure.message, /clienteling_addresses.*transform: json/)
+
+  const logged = JSON.stringify(log.records)
+  t.notMatch(logged, /amelia|Amelie|1250|1001/i, 'logs carry no customer data and no ids')
+  t.notMatch(logged, new RegExp(HUBSPOT_TOKEN), 'nor the token')
+  t.match(log.records[0]?.obj, { op: 'createCustomer', status: 201 })
+})
+
+t.test('search: filterGroups built as structures, the cross product, limits refused before any call', async (t) => {
+  const double = await startHubSpot(t, { searchRateLimit: { max: 1000, windowMs: 1000 } })
+  const adapter = hubspotAdapter(t, double.url, mapping)
+  const ctx = context()
+  for (const properties of [
+    { firstname: 'Amelia', lastname: 'Okafor', email: 'amelia@example.com', mobilephone: '+14155550142' },
+    { firstname: 'Amos', lastname: 'Okoye', email: 'amos@example.com', home_phone: '+14155550142' },
+    { firstname: 'Ada', lastname: 'Lovelace', email: 'ada@example.com', phone: '+14155550100' }
+  ]) await adapter.createCustomer(properties, ctx)
+
+  const phone = mapping.criterion('phone', '(415) 555-0142')
+  const last = mapping.criterion('lastName', 'ok')
+  if (phone === undefined || last === undefined) throw new Error('the table searches phone and lastName')
+  const page = await adapter.searchCustomers({ criteria: [phone, last], limit: 10, offset: 0 }, ctx)
+  t.same(page.records.map((r) => r['firstname']), ['Amelia', 'Amos'], 'phone across three properties AND lastName prefix')
+  t.equal(page.total, 2)
+  const body = double.requests.at(-1)?.body as { filterGroups: unknown; properties: string[]; limit: number }
+  t.same(body.filterGroups, [
+    { filters: [{ propertyName: 'mobilephone', operator: 'EQ', value: '+14155550142' }, { propertyName: 'lastname', operator: 'CONTAINS_TOKEN', value: 'ok*' }] },
+    { filters: [{ propertyName: 'phone', operator: 'EQ', value: '+14155550142' }, { propertyName: 'lastname', operator: 'CONTAINS_TOKEN', value: 'ok*' }] },
+    { filters: [{ propertyName: 'home_phone', operator: 'EQ', value: '+14155550142' }, { propertyName: 'lastname', operator: 'CONTAINS_TOKEN', value: 'ok*' }] }
+  ], 'one group per phone property, each ANDing every criterion; the phone as E.164, the prefix as a wildcard token')
+  t.same(body.properties.sort(), [...new Set(['hs_object_id', ...mapping.readFields])].sort(), 'the results carry the table\'s properties')
+  t.equal(body.limit, 10)
+
+  t.same(toFilterGroups([crit(['firstname'], 'prefix', 'mary a*nn')]), [{ filters: [
+    { propertyName: 'firstname', operator: 'CONTAINS_TOKEN', value: 'mary*' },
+    { propertyName: 'firstname', operator: 'CONTAINS_TOKEN', value: 'a*' },
+    { propertyName: 'firstname', operator: 'CONTAINS_TOKEN', value: 'nn*' }
+  ] }], 'a typed * is no wildcard of ours: dropped; each word its own token filter')
+  t.throws(() => toFilterGroups([]), { code: 'SEARCH_CRITERIA_REQUIRED' }, 'no criterion would list every contact: never sent')
+  t.same(toFilterGroups([crit(['email'], 'contains', 'example')]), [{ filters: [{ propertyName: 'email', operator: 'CONTAINS_TOKEN', value: '*example*' }] }], 'contains: wildcards on both sides')
+  t.same(toFilterGroups([crit(['email'], 'equals', 'a"b\\c*')]), [{ filters: [{ propertyName: 'email', operator: 'EQ', value: 'a"b\\c*' }] }], 'EQ takes the value as data, quotes and all')
+
+  const calls = double.requests.length
+  const wide = await failure(adapter.searchCustomers({ criteria: [phone, crit(['firstname', 'lastname'], 'equals', 'x')], limit: 5, offset: 0 }, ctx))
+  t.equal(wide.code, 'SEARCH_PARAMETER_UNSUPPORTED', `3 × 2 = 6 filter groups > ${SEARCH_LIMITS.maxFilterGroups}: refused, not truncated`)
+  t.same(wide.params, { field: 'firstname, lastname' })
+  const long = await failure(adapter.searchCustomers({ criteria: [crit(['firstname'], 'prefix', 'a b c d e f g')], limit: 5, offset: 0 }, ctx))
+  t.equal(long.code, 'SEARCH_PARAMETER_UNSUPPORTED', `7 filters in a group > ${SEARCH_LIMITS.maxFiltersPerGroup}`)
+  t.equal((await failure(adapter.searchCustomers({ criteria: [crit(['firstname'], 'prefix', '**')], limit: 5, offset: 0 }, ctx))).code, 'INVALID_REQUEST', 'nothing left to search: refused')
+  t.equal((await failure(adapter.searchCustomers({ criteria: [crit(['First Name'], 'equals', 'x')], limit: 5, offset: 0 }, ctx))).code, 'INTERNAL_ERROR', 'a bad property name is the table\'s error')
+  const deep = await failure(adapter.searchCustomers({ criteria: [last], limit: 100, offset: 9950 }, ctx))
+  t.same([deep.code, deep.params], ['PAGING_OUT_OF_RANGE', { field: 'offset', reason: 'offset' }], 'beyond the 10,000 reachable results')
+  t.equal(double.requests.length, calls, 'none of the refused searches reached HubSpot')
+})
+
+t.test('paging: offset/limit through the opaque after cursor, as few pages as possible', async (t) => {
+  t.same(pageSizes(0, 20), [20], 'first page: one call of the page size')
+  t.same(pageSizes(40, 20), [60], 'within 200: one call, then the window is cut out')
+  t.same(pageSizes(190, 20), [200, 10], 'past 200: pages of 200, the last one only as big as needed')
+  t.equal(pageSizes(9900, 100).length, 50, '10,000 reachable: 50 pages of 200')
+  t.throws(() => pageSizes(9901, 100), { code: 'PAGING_OUT_OF_RANGE' })
+
+  const server = await rawServer(t)
+  const contact = (id: number) => ({ id: String(id), properties: { firstname: `P${id}` } })
+  server.answer((_req, raw, res) => {
+    const body = JSON.parse(raw) as { limit: number; after?: string }
+    const start = body.after === undefined ? 0 : Number(body.after.replace('cursor-', ''))
+    const results = Array.from({ length: body.limit }, (_, i) => contact(start + i))
+    json(200, { total: 1000, results, paging: { next: { after: `cursor-${start + body.limit}`, link: '?after=…' } } })(_req, raw, res)
+  })
+  const adapter = hubspotAdapter(t, server.url, mapping)
+  const page = await adapter.searchCustomers({ criteria: [crit(['lastname'], 'equals', 'x')], limit: 20, offset: 190 }, context())
+  t.same(page.records.map((r) => r['hs_object_id']), Array.from({ length: 20 }, (_, i) => String(190 + i)), 'the window at offset 190')
+  t.equal(page.total, 1000)
+  t.same(server.seen.map((s) => JSON.parse(s.body) as unknown).map((b: any) => [b.limit, b.after]), [[200, undefined], [10, 'cursor-200']], 'the second page asks with the cursor the first answered')
+
+  server.seen.length = 0
+  server.answer(json(200, { total: 3, results: [contact(1), contact(2), contact(3)] }))
+  const short = await adapter.searchCustomers({ criteria: [crit(['lastname'], 'equals', 'x')], limit: 5, offset: 201 }, context())
+  t.same([short.records, server.seen.length], [[], 1], 'no paging.next: the last page, no further call')
+})
+
+t.test("HubSpot's answers in the catalogue", async (t) => {
+  const server = await rawServer(t)
+  const adapter: CrmAdapter = hubspotAdapter(t, server.url, mapping, { requestTimeoutMs: 2000 })
+  const ctx = context()
+  const error = (status: number, category: string, extra: Record<string, unknown> = {}) => ({ status: 'error', message: 'm', correlationId: 'c-1', category, ...extra })
+  const get = () => adapter.getCustomer('1001', ctx)
+  const find = () => adapter.searchCustomers({ criteria: [crit(['email'], 'equals', 'a@b.co')], limit: 5, offset: 0 }, ctx)
+  const create = () => adapter.createCustomer({ email: 'a@b.co' }, ctx)
+  const update = () => adapter.updateCustomer('1001', { email: 'a@b.co' }, ctx)
+
+  server.answer(json(400, error(400, 'VALIDATION_ERROR', { message: 'Property values were not valid: […]', errors: [{ message: 'Email address a@b is invalid', code: 'INVALID_EMAIL', context: { propertyName: ['email'] } }] })))
+  const invalid = await failure(create())
+  t.same([invalid.code, invalid.params, invalid.errorClass], ['CRM_VALIDATION_FAILED', { field: 'email' }, 'client'], '400 VALIDATION_ERROR → CRM_VALIDATION_FAILED naming the property')
+  t.match(invalid.message, /VALIDATION_ERROR c-1/, 'the log detail keeps the category and correlation id')
+  server.answer(json(400, error(400, 'VALIDATION_ERROR')))
+  t.same((await failure(find())).params, {}, 'without errors[].context, no field')
+
+  server.answer(json(409, error(409, 'CONFLICT', { message: 'Contact already exists. Existing ID: 5151' })))
+  const duplicate = await failure(create())
+  t.same([duplicate.code, duplicate.errorClass], ['DUPLICATE_CUSTOMER', 'client'], '409 "Contact already exists" → DUPLICATE_CUSTOMER')
+  t.notMatch(duplicate.message, /5151/, "the other customer's id is not passed on")
+  t.equal((await failure(update())).code, 'DUPLICATE_CUSTOMER', 'also when an update takes a used e-mail')
+  server.answer(json(409, error(409, 'CONFLICT', { message: 'Object is locked' })))
+  t.equal((await failure(update())).code, 'CRM_ERROR', 'another conflict is not a duplicate')
+
+  const throttled = async (headers: Record<string, string>, call: () => Promise<unknown>) => {
+    server.answer(json(429, error(429, 'RATE_LIMITS', { errorType: 'RATE_LIMIT' }), headers))
+    const err = await failure(call())
+    t.same([err.code, err.errorClass], ['CRM_RATE_LIMITED', 'upstream'])
+    return err.retryAfterSeconds
+  }
+  t.equal(await throttled({ 'retry-after': '3' }, get), 3, '429 with Retry-After: that')
+  t.equal(await throttled({ 'x-hubspot-ratelimit-interval-milliseconds': '10000', 'x-hubspot-ratelimit-remaining': '0' }, get), 10, 'with the rolling-window headers: the window')
+  t.equal(await throttled({}, find), 1, 'a search 429 without headers: its one-second window')
+  t.equal(await throttled({}, create), 10, 'another 429 without headers: the ten-second burst window')
+
+  server.answer(json(401, error(401, 'INVALID_AUTHENTICATION')))
+  t.same([(await failure(get())).code, (await failure(get())).errorClass], ['CRM_ERROR', 'upstream'], '401: our token is refused, not the POS')
+  server.answer(json(403, error(403, 'MISSING_SCOPES')))
+  t.equal((await failure(find())).code, 'CRM_ERROR', '403 MISSING_SCOPES → CRM_ERROR')
+  server.answer(json(502, error(502, 'BAD_GATEWAY')))
+  t.equal((await failure(update())).code, 'CRM_ERROR', '5xx → CRM_ERROR')
+
+  server.answer(json(200, { id: '1001' }))
+  t.equal((await failure(get())).code, 'CRM_BAD_RESPONSE', 'a contact without properties')
+  server.answer(json(200, { results: [] }))
+  t.equal((await failure(find())).code, 'CRM_BAD_RESPONSE', 'a search page without total')
+  server.answer(json(200, { id: '1', properties: {} }))
+  t.equal((await failure(create())).code, 'CRM_BAD_RESPONSE', 'a create answered 200, not the documented 201')
+  server.answer(json(200, 'not a contact'))
+  t.equal((await failure(update())).code, 'CRM_BAD_RESPONSE', 'a PATCH answered with something else than a contact')
+  server.answer((_req, _body, res) => { res.writeHead(302, { location: 'https://app.hubspot.com/login' }); res.end() })
+  t.equal((await failure(get())).code, 'CRM_BAD_RESPONSE', 'a redirect is never followed')
+})
+
+t.test("the double's own throttling through the adapter", async (t) => {
+  const clock = 7_000_000
+  const double = await startHubSpot(t, { now: () => clock, searchRateLimit: { max: 1, windowMs: 1000 }, burstRateLimit: { max: 1, windowMs: 10_000 } })
+  const adapter = hubspotAdapter(t, double.url, mapping)
+  const search = () => adapter.searchCustomers({ criteria: [crit(['email'], 'equals', 'a@b.co')], limit: 5, offset: 0 }, context())
+  await search()
+  const second = await failure(search())
+  t.same([second.code, second.retryAfterSeconds], ['CRM_RATE_LIMITED', 1], 'a second search in the second: 429 → wait 1 s')
+  t.equal(await adapter.getCustomer('1001', context()), null)
+  const burst = await failure(adapter.getCustomer('1001', context()))
+  t.same([burst.code, burst.retryAfterSeconds], ['CRM_RATE_LIMITED', 10], 'the ten-second limit: its X-HubSpot-RateLimit-Interval-Milliseconds')
+})

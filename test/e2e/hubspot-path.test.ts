@@ -1,0 +1,117 @@
+/**
+ * The whole path over HubSpot: POS request → contract → customer service → mappings/hubspot.yaml
+ * → hubspot adapter (from the registry, as configured: adapter `hubspot`, base URL pointed at
+ * the double) → HTTP → the HubSpot double → back. Both servers listen on loopback.
+ *
+ * The double keeps HubSpot's search limit (5 per second); its clock is the test's, so the test
+ * moves a second on before each search instead of sleeping, and exceeds the limit on purpose.
+ */
+import t from 'tap'
+import { readFileSync } from 'node:fs'
+import { AUTH_HEADERS } from '../helpers/build-test-app.js'
+import { SPI, startGatewayOverHubSpot, startHubSpot } from '../helpers/gateway-over-hubspot.js'
+
+function example(name: string): Record<string, any> {
+  return JSON.parse(readFileSync(new URL(`../fixtures/spi-examples/${name}.json`, import.meta.url), 'utf8'))
+}
+
+async function call(method: string, url: string, body?: unknown): Promise<{ status: number; headers: Headers; json: any }> {
+  const res = await fetch(url, {
+    method,
+    headers: body === undefined ? { ...AUTH_HEADERS } : { ...AUTH_HEADERS, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body)
+  })
+  const text = await res.text()
+  return { status: res.status, headers: res.headers, json: text ? JSON.parse(text) : undefined }
+}
+
+t.test('the three vendor scenarios, searches and HubSpot-specific answers — over real HTTP', async (t) => {
+  let clock = Date.parse('2024-03-05T12:00:00Z')
+  const hubspot = await startHubSpot(t, { now: () => clock })
+  const { app } = await startGatewayOverHubSpot(t, hubspot.url)
+  const base = `${await app.listen({ host: '127.0.0.1', port: 0 })}${SPI}`
+  const stored = (id: string): Record<string, string> => Object.fromEntries(hubspot.contacts.get(id)?.properties ?? [])
+  const patches = () => hubspot.requests.filter((r) => r.method === 'PATCH').map((r) => (r.body as { properties: Record<string, string> }).properties)
+
+  // Scenario 1: create with loyalty sign-up.
+  const created = await call('POST', base, example('1-create-with-loyalty.request'))
+  t.equal(created.status, 200)
+  const c1 = created.json.customer
+  const want1 = example('1-create-with-loyalty.response').customer
+  t.match(c1.profile.customerId, /^\d+$/, 'HubSpot assigned its (numeric) id')
+  t.same({ ...c1.profile, customerId: want1.profile.customerId }, want1.profile, 'profile as the example')
+  t.same(c1.consents, want1.consents)
+  t.same(c1.addressList, want1.addressList, 'the address is saved to the list')
+  const { accountNumber: _assignedElsewhere, ...loyalty1 } = want1.loyaltyProfile
+  t.same(c1.loyaltyProfile, loyalty1, 'the loyalty profile, its account number left to the loyalty system')
+  t.notOk('storeAttribution' in c1)
+  const id = c1.profile.customerId as string
+
+  const contact = stored(id)
+  t.match(contact, {
+    firstname: 'Amelia', email: 'amelia.okafor@example.com', mobilephone: '+14155550142', date_of_birth: '1990-04-17',
+    address: '500 Howard St', address_line_2: 'Apt 12', city: 'San Francisco', zip: '94105', country: 'US',
+    consent_terms: 'true', consent_loyalty: 'true', consent_newsletter: 'false', home_store: 'SF-UNION-SQ', enrolled_by: 'A-1043'
+  }, 'HubSpot holds standard and custom properties, in its own formats')
+  t.same(JSON.parse(contact['clienteling_addresses'] ?? ''), want1.addressList, 'the address list as JSON in one property')
+
+  // Scenario 2: save a shipping address to the profile.
+  const req2 = example('2-update-save-shipping-address.request')
+  req2.customer.profile.customerId = id
+  const u2 = await call('PUT', base, req2)
+  t.equal(u2.status, 200)
+  t.same(u2.json.customer.addressList, example('2-update-save-shipping-address.response').customer.addressList, 'scenario 2: appended, first kept')
+  t.same(Object.keys(patches().at(-1) ?? {}), ['clienteling_addresses'], 'the PATCH carried only the changed property')
+
+  // Scenario 3: edit the profile address.
+  const req3 = example('3-update-profile-address.request')
+  req3.customer.profile.customerId = id
+  const u3 = await call('PUT', base, req3)
+  t.equal(u3.status, 200)
+  const want3 = example('3-update-profile-address.response').customer
+  t.same(u3.json.customer.profile.address, want3.profile.address, 'scenario 3: replaced whole')
+  t.same(u3.json.customer.loyaltyProfile.address, want3.loyaltyProfile.address, 'and the loyalty address follows')
+  t.same(u3.json.customer.addressList, want3.addressList, 'scenario 3: appended')
+  t.notOk('address_line_2' in stored(id), 'the old addressLine2 is cleared in HubSpot ("" clears)')
+  t.equal(patches().at(-1)?.['address_line_2'], '', 'sent as an empty string')
+
+  // The loyalty system writes the account number; searches are not cached, so they show it.
+  hubspot.setProperties(id, { loyalty_account_number: 'LY0000000042' })
+  await call('POST', base, { customer: { profile: { firstName: 'Amos', lastName: 'Okoye', email: 'amos@example.com', phoneHome: '+1 415 555 0199' } } })
+
+  const search = async (qs: string): Promise<string[]> => {
+    clock += 1000 // a new second: HubSpot's search window has moved on
+    const r = await call('GET', `${base}?${qs}`)
+    t.equal(r.status, 200, qs)
+    return r.json.customers.map((c: { profile: { firstName: string } }) => c.profile.firstName)
+  }
+  t.same(await search('firstName=ame'), ['Amelia'], 'firstName prefix')
+  t.same(await search('lastName=OK'), ['Amelia', 'Amos'], 'lastName prefix, case-insensitive')
+  t.same(await search('email=AMELIA.OKAFOR@example.com'), ['Amelia'], 'email exact, case-insensitive')
+  t.same(await search('phone=(415) 555-0142'), ['Amelia'], 'phone, formatting ignored')
+  t.same(await search('phoneNumber=4155550199'), ['Amos'], 'phone across the HubSpot phone properties')
+  t.same(await search('loyaltyId=LY0000000042'), ['Amelia'], 'loyaltyId')
+  t.same(await search(`customerId=${id}`), ['Amelia'], 'customerId')
+  t.same(await search('lastName=ok&firstName=amo'), ['Amos'], 'AND')
+  t.same(await search('lastName=ok&limit=1&offset=1'), ['Amos'], 'paging')
+  const withLoyalty = await call('GET', `${base}?loyaltyId=LY0000000042`)
+  t.same([withLoyalty.json.customers[0].profile.loyaltyId, withLoyalty.json.customers[0].loyaltyProfile.accountNumber], ['LY0000000042', 'LY0000000042'])
+
+  const missing = await call('GET', `${base}/999999999`)
+  t.same([missing.status, missing.json.errorCode], [404, 'CUSTOMER_NOT_FOUND'])
+  t.equal((await call('GET', `${base}/C00000001`)).status, 404, 'an id HubSpot cannot have: not found')
+
+  const duplicate = await call('POST', base, { profile: { firstName: 'Dup', email: 'amos@example.com' } })
+  t.same([duplicate.status, duplicate.json.errorCode], [409, 'DUPLICATE_CUSTOMER'], "HubSpot's 409 on the e-mail")
+
+  const invalid = await call('PUT', base, { customer: { profile: { customerId: id, email: 'not-an-email' } } })
+  t.same([invalid.status, invalid.json.errorCode], [400, 'CRM_VALIDATION_FAILED'], "HubSpot's INVALID_EMAIL")
+  t.match(invalid.json.errorMessage, /email/, 'naming the property')
+
+  // Over the search limit (5 per second) within one second: the POS is told to wait.
+  clock += 1000
+  const answers = []
+  for (let i = 0; i < 6; i++) answers.push(await call('GET', `${base}?lastName=ok`))
+  t.same(answers.map((a) => a.status), [200, 200, 200, 200, 200, 429], 'the sixth search in a second is throttled')
+  t.same([answers[5]?.json.errorCode, answers[5]?.headers.get('retry-after')], ['CRM_RATE_LIMITED', '1'], 'as CRM_RATE_LIMITED, Retry-After 1')
+})
