@@ -3,6 +3,8 @@
  *
  * Run from the repository root:
  *   TS_NODE_TRANSPILE_ONLY=1 node --import @isaacs/ts-node-temp-fork-for-pr-2009/import bench/mapping.ts
+ * (`npm run bench` runs its compiled form with `--json`, which adds one machine-readable last
+ * line, and `--quick` for fewer, shorter rounds.)
  *
  * The customer is the richest sample of mappings/demo-crm.yaml (every profile field, three
  * phones, tier dates, balances, two list addresses). Each case warms up first (so V8 has
@@ -11,9 +13,10 @@
 import { loadMappingTable } from '../src/mapping/index.js'
 import type { Customer } from '../src/spi/customer-schema.js'
 
+const quick = process.argv.includes('--quick')
 const WARMUP = 20_000
-const ROUNDS = 7
-const PER_ROUND = 50_000
+const ROUNDS = quick ? 5 : 7
+const PER_ROUND = quick ? 20_000 : 50_000
 
 function measure(name: string, fn: () => unknown): number {
   for (let i = 0; i < WARMUP; i++) fn()
@@ -49,9 +52,10 @@ const onReadIssue = (issue: unknown): void => {
 }
 
 console.log(`node ${process.version}, table ${mapping.file}, sample "${sample.name}"`)
-measure('toCrm  (full customer, 3 phones validated)', () => mapping.toCrm(customer))
-measure('toCrm  (same customer without phones)', ((c) => () => mapping.toCrm(c))(withoutPhones(customer)))
-measure('fromCrm (full record)', () => mapping.fromCrm(record, onReadIssue))
+const toCrmNs = measure('toCrm  (full customer, 3 phones validated)', () => mapping.toCrm(customer))
+const toCrmNoPhonesNs = measure('toCrm  (same customer without phones)', ((c) => () => mapping.toCrm(c))(withoutPhones(customer)))
+const fromCrmNs = measure('fromCrm (full record)', () => mapping.fromCrm(record, onReadIssue))
 measure('criterion (phone search)', () => mapping.criterion('phone', '(415) 555-0142'))
 measure('criterion (email search)', () => mapping.criterion('email', 'Amelia.Okafor@Example.com'))
 if (issues.length > 0) throw new Error(`unexpected read issues: ${issues.length}`)
+if (process.argv.includes('--json')) console.log(`BENCH_MAPPING ${JSON.stringify({ toCrmNs, toCrmNoPhonesNs, fromCrmNs })}`)

@@ -63,6 +63,24 @@ export class Authenticator {
   }
 
   async authenticate(presented: PresentedCredentials): Promise<AuthOutcome> {
+    const outcomes = this.#staticOutcomes(presented)
+    if (this.registry.hasOAuthClients) {
+      for (const [header, token] of this.#presentedTokens(presented.headers)) outcomes.push(await this.#token(header, token))
+    }
+    return decide(outcomes)
+  }
+
+  /**
+   * authenticate()'s outcome without waiting, when it needs no token verified (static secrets
+   * are checked synchronously); undefined when a token was presented to an app with OAuth
+   * clients, which only authenticate() can verify.
+   */
+  authenticateNow(presented: PresentedCredentials): AuthOutcome | undefined {
+    if (this.registry.hasOAuthClients && this.#presentedTokens(presented.headers).length > 0) return undefined
+    return decide(this.#staticOutcomes(presented))
+  }
+
+  #staticOutcomes(presented: PresentedCredentials): AuthOutcome[] {
     const outcomes: AuthOutcome[] = []
     for (const [header, clients] of this.registry.staticHeaders) {
       const value = presented.headers[header]
@@ -74,10 +92,7 @@ export class Authenticator {
       if (typeof value !== 'string') outcomes.push({ ok: false, reason: 'repeated_credential', via: 'query' })
       else outcomes.push(this.#matchStatic([value.trim()], clients, 'query', param))
     }
-    if (this.registry.hasOAuthClients) {
-      for (const [header, token] of this.#presentedTokens(presented.headers)) outcomes.push(await this.#token(header, token))
-    }
-    return decide(outcomes)
+    return outcomes
   }
 
   /** The token endpoint's client authentication: an OAuth client's id and secret. */

@@ -2,27 +2,66 @@
  * The adapter call context for one SPI request: an AbortSignal that fires when the request's
  * deadline passes or the POS hangs up (so no CRM call outlives its usefulness), the deadline
  * itself (retries fit inside it), the request's logger and id.
+ *
+ * The signal, its deadline timer and its client-gone listener are made when a CRM call first
+ * asks for the signal: a request answered without the CRM (a cache hit, a refused input)
+ * never pays for them. Made late, they behave as if made at the start: the timer fires at the
+ * same `deadlineAt`, and a POS already gone aborts the signal at once.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { CallContext } from '../core/port.js'
+import type { Logger } from '../core/logger.js'
 import { GatewayError } from '../spi/error-catalogue.js'
 
+class RequestCallContext implements CallContext {
+  readonly log: Logger
+  readonly requestId: string
+  readonly deadlineAt: number
+  readonly #reply: FastifyReply
+  readonly #deadlineMs: number
+  #controller: AbortController | undefined
+
+  constructor(request: FastifyRequest, reply: FastifyReply, deadlineMs: number) {
+    this.log = request.log
+    this.requestId = request.id
+    this.deadlineAt = Date.now() + deadlineMs
+    this.#reply = reply
+    this.#deadlineMs = deadlineMs
+  }
+
+  get signal(): AbortSignal {
+    return (this.#controller ??= this.#arm()).signal
+  }
+
+  #arm(): AbortController {
+    const controller = new AbortController()
+    const deadlineMs = this.#deadlineMs
+    const expire = (): void => controller.abort(new GatewayError('CRM_TIMEOUT', { detail: `request deadline ${deadlineMs}ms` }))
+    const raw = this.#reply.raw
+    // The response closes either after it was sent or because the client went away; only the
+    // second (not finished) means nobody waits for the CRM's answer any more.
+    if (raw.closed) {
+      if (!raw.writableFinished) controller.abort(new Error('client closed the connection'))
+      return controller
+    }
+    const remaining = this.deadlineAt - Date.now()
+    if (remaining <= 0) {
+      expire()
+      return controller
+    }
+    // setTimeout rather than AbortSignal.timeout: tests drive it with a fake clock.
+    const timer = setTimeout(expire, remaining)
+    timer.unref()
+    raw.once('close', () => {
+      clearTimeout(timer)
+      if (!raw.writableFinished) controller.abort(new Error('client closed the connection'))
+    })
+    return controller
+  }
+}
+
 export function callContext(request: FastifyRequest, reply: FastifyReply, deadlineMs: number): CallContext {
-  const controller = new AbortController()
-  const deadlineAt = Date.now() + deadlineMs
-  // setTimeout rather than AbortSignal.timeout: tests drive it with a fake clock.
-  const timer = setTimeout(
-    () => controller.abort(new GatewayError('CRM_TIMEOUT', { detail: `request deadline ${deadlineMs}ms` })),
-    deadlineMs
-  )
-  timer.unref()
-  // The response closes either after it was sent or because the client went away; only the
-  // second (not finished) means nobody waits for the CRM's answer any more.
-  reply.raw.once('close', () => {
-    clearTimeout(timer)
-    if (!reply.raw.writableFinished) controller.abort(new Error('client closed the connection'))
-  })
-  return { signal: controller.signal, log: request.log, requestId: request.id, deadlineAt }
+  return new RequestCallContext(request, reply, deadlineMs)
 }
 
 /**
