@@ -20,10 +20,10 @@ import { startFaultProxy } from './fault-proxy.js'
 import type { Fault, FaultProxy } from './fault-proxy.js'
 import { failure } from '../helpers/expect-failure.js'
 
-/** The adapter's per-request timeout. */
-const TIMEOUT_MS = 150
+/** The adapter's per-request timeout: long enough that a loaded 2-core CI machine answers a healthy call in time. */
+const TIMEOUT_MS = 600
 /** A `slow` delay comfortably beyond it. */
-const SLOW_MS = 260
+const SLOW_MS = 900
 
 interface Teardown {
   teardown(fn: () => unknown): void
