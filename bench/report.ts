@@ -73,6 +73,7 @@ export interface BenchReport {
   readonly durationS: number
   readonly warmupS: number
   readonly pacedS: number
+  readonly pacedRounds: number
   readonly connections: number
   readonly pacedConnections: number
   readonly rate: number
@@ -213,8 +214,8 @@ export function printReport(report: BenchReport): void {
   if (paced.length > 0) {
     out.push('')
     out.push(
-      `At a fixed ${report.rate} req/s (wrk paced by bench/lua/paced.lua, ${report.pacedConnections} connections, ${report.pacedS} s per run, ` +
-        `median of ${report.rounds} rounds; "late" counts sends more than one interval behind schedule):`
+      `At a fixed ${report.rate} req/s (wrk paced by bench/lua/paced.lua, ${report.pacedConnections} connections, ${report.pacedS} s per run after a ` +
+        `${report.warmupS} s paced warm-up, median of ${report.pacedRounds} rounds; "late": the most sends in a run more than one interval behind schedule):`
     )
     out.push('')
     out.push(

@@ -40,8 +40,9 @@ interface Options {
   /** Seconds per measured wrk run at saturation. */
   readonly durationS: number
   readonly warmupS: number
-  /** Seconds per fixed-rate run. */
+  /** Seconds per fixed-rate run, and how many rounds of them (p99s vary more than req/s). */
   readonly pacedS: number
+  readonly pacedRounds: number
   readonly rate: number
   readonly connections: number
   readonly pacedConnections: number
@@ -79,7 +80,8 @@ function parseOptions(argv: readonly string[]): Options {
     rounds: int('rounds', 3),
     durationS: int('duration', quick ? 1 : 5),
     warmupS: quick ? 1 : 3,
-    pacedS: quick ? 2 : 6,
+    pacedS: quick ? 2 : 5,
+    pacedRounds: quick ? 3 : 5,
     rate: int('rate', 500),
     connections: int('connections', 50),
     pacedConnections: 16,
@@ -260,12 +262,12 @@ async function measure(s: Scenario, seconds: number, connections: number, round:
   }
 }
 
-async function runPaced(s: Scenario, options: Options): Promise<WrkResult> {
+async function runPaced(s: Scenario, options: Options, seconds = options.pacedS): Promise<WrkResult> {
   const result = await runWrk({
     url: `${server(s.server).url}${s.path}`,
     script: 'paced',
     scriptArgs: [String(options.rate), '1'],
-    durationSeconds: options.pacedS,
+    durationSeconds: seconds,
     connections: options.pacedConnections,
     headers: s.headers
   })
@@ -335,7 +337,7 @@ async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2))
   if (!wrkAvailable()) {
     log('wrk is not installed. It is the load generator of this benchmark (half the CPU of autocannon per request).')
-    log('Install it with:  sudo apt-get install -y wrk   (Debian/Ubuntu; elsewhere: https://github.com/wg/wrk)')
+    log('Install it with:  apt-get install -y wrk   (Debian/Ubuntu, as root; elsewhere: https://github.com/wg/wrk)')
     process.exit(2)
   }
   const started = Date.now()
@@ -378,12 +380,16 @@ async function main(): Promise<void> {
 
   const pacedScenarios = scenarios.filter((s) => PACED.includes(s.id))
   const paced = new Map<string, WrkResult[]>(pacedScenarios.map((s) => [s.id, []]))
-  for (let round = 0; round < options.rounds; round++) {
+  // A paced warm-up each, discarded: the first seconds at a low rate after a saturation run
+  // measure that transition (heap shrinking, pages the VM takes back: up to ~80 ms stalls
+  // here), not the steady state.
+  for (const s of pacedScenarios) await runPaced(s, options, options.warmupS)
+  for (let round = 0; round < options.pacedRounds; round++) {
     const order = pacedScenarios.map((_, i) => pacedScenarios[(i + round) % pacedScenarios.length]!)
     for (const s of order) {
       const r = await runPaced(s, options)
       paced.get(s.id)!.push(r)
-      log(`paced ${round + 1}/${options.rounds}  ${s.id.padEnd(7)} ${fmt(r.rps).padStart(5)} req/s  p50 ${r.p50Ms.toFixed(3)} ms  p99 ${r.p99Ms.toFixed(3)} ms  late ${r.late}`)
+      log(`paced ${round + 1}/${options.pacedRounds}  ${s.id.padEnd(7)} ${fmt(r.rps).padStart(5)} req/s  p50 ${r.p50Ms.toFixed(3)} ms  p99 ${r.p99Ms.toFixed(3)} ms  late ${r.late}`)
     }
   }
 
@@ -429,6 +435,7 @@ async function main(): Promise<void> {
     durationS: options.durationS,
     warmupS: options.warmupS,
     pacedS: options.pacedS,
+    pacedRounds: options.pacedRounds,
     connections: options.connections,
     pacedConnections: options.pacedConnections,
     rate: options.rate,

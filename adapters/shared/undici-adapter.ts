@@ -17,8 +17,9 @@
  *   and Accept-Encoding unless set; the body as axios' transformRequest left it (a JSON object
  *   arrives here as a string), `maxBodyLength`;
  * - no redirect is ever followed with `maxRedirects: 0` (undici follows none by itself);
- * - `timeout`: undici's connect, headers and body timeouts, reported as axios reports its own
- *   (ECONNABORTED, or ETIMEDOUT with `transitional.clarifyTimeoutError`);
+ * - `timeout`: as axios 1.x over node:http, from the start until the answer's head, then
+ *   between body chunks; reported as axios reports its own (ECONNABORTED, or ETIMEDOUT with
+ *   `transitional.clarifyTimeoutError`);
  * - `signal`: aborts the exchange at any point; the rejection is axios' CanceledError;
  * - the response: status, statusText, AxiosHeaders (case-insensitive), the body as a string
  *   (`text`/`json`, UTF-8 BOM stripped, `responseEncoding`) or a Buffer (`arraybuffer`);
@@ -314,6 +315,9 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders, statusMessage?: string): void {
+    // As axios over node:http: `timeout` runs from the start to the answer's head, then
+    // between body chunks (its socket inactivity timeout).
+    this.#timer?.refresh()
     if (statusCode < 200) return // 1xx: the final answer follows
     this.statusCode = statusCode
     this.statusText = statusMessage ?? ''
@@ -324,6 +328,7 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.#settled) return
+    this.#timer?.refresh()
     this.#length += chunk.length
     if (this.#maxContent > -1 && this.#length > this.#maxContent) return this.#tooLarge()
     this.#chunks.push(chunk)

@@ -260,6 +260,15 @@ t.test('timeouts and aborts', async (t) => {
     if (req.url?.endsWith('/partial')) {
       res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '100' })
       res.write('only the start')
+    } else if (req.url?.endsWith('/trickle')) {
+      res.writeHead(200, { 'content-type': 'text/plain' })
+      let sent = 0
+      const next = (): void => {
+        if (++sent === 4) return void res.end('end')
+        res.write(`chunk${sent} `)
+        setTimeout(next, 60)
+      }
+      next()
     }
     // otherwise: never answer
   })
@@ -275,6 +284,8 @@ t.test('timeouts and aborts', async (t) => {
     t.ok(undiciMs >= 100 && undiciMs < 1000, `${url}: after the timeout (${undiciMs} ms; http adapter ${httpMs} ms)`)
     t.equal(classifyTransportFailure(b, new AbortController().signal, 'op').code, 'CRM_TIMEOUT')
   }
+  const slowBody = [await viaHttp.get('/trickle'), await viaUndici.get('/trickle')]
+  t.same(slowBody.map((r) => r.data), ['chunk1 chunk2 chunk3 end', 'chunk1 chunk2 chunk3 end'], 'a body trickling in under the timeout per chunk is read whole (180 ms > 120 ms)')
   const clarified = await rejection(viaUndici.get('/hang', { transitional: { clarifyTimeoutError: true } }))
   t.equal(clarified.code, 'ETIMEDOUT', 'transitional.clarifyTimeoutError → ETIMEDOUT')
   const custom = await rejection(viaUndici.get('/hang', { timeoutErrorMessage: 'too slow' }))
