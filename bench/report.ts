@@ -174,6 +174,22 @@ export function targets(report: BenchReport): TargetOutcome[] {
   return out
 }
 
+/**
+ * Runs to read with care: a saturated server that did not get a whole core (wrk keeps it
+ * busy, so less than 85% means it waited for the CPU), or paced sends that fell behind their
+ * schedule (all connections busy at once: the server stalled, or the CPU was taken).
+ */
+export function disturbances(report: BenchReport): string[] {
+  const out: string[] = []
+  for (const s of report.scenarios) {
+    const starved = s.rounds.map((r, i) => [i + 1, r.cpuShare ?? 1] as const).filter(([, share]) => share < 0.85)
+    if (starved.length > 0) out.push(`${s.id} round ${starved.map(([i, share]) => `${i} (CPU ${Math.round(100 * share)}%)`).join(', ')}`)
+    const late = s.paced?.rounds.map((r, i) => [i + 1, r.late ?? 0] as const).filter(([, n]) => n > 0) ?? []
+    if (late.length > 0) out.push(`${s.id} paced round ${late.map(([i, n]) => `${i} (${n} late)`).join(', ')}`)
+  }
+  return out
+}
+
 export function printReport(report: BenchReport): void {
   const out: string[] = []
   out.push('')
@@ -242,6 +258,14 @@ export function printReport(report: BenchReport): void {
       `Mapping (bench/mapping.ts, median of rounds): toCrm ${(m.toCrmNs / 1000).toFixed(2)} µs (without phones ${(m.toCrmNoPhonesNs / 1000).toFixed(2)} µs), fromCrm ${(m.fromCrmNs / 1000).toFixed(2)} µs.`
     )
   }
+  const disturbed = disturbances(report)
+  out.push('')
+  out.push(
+    disturbed.length === 0
+      ? 'No disturbance seen: every saturated server had a core (CPU ≥ 85%) and every paced run kept its schedule.'
+      : `Runs to read with care (a saturated server below 85% CPU waited for a core another process held; late paced sends ` +
+          `mean every connection waited at once, on a stalled server or a busy CPU): ${disturbed.join('; ')}.`
+  )
   out.push('')
   out.push('Targets (ratios per round of the same session, median of rounds):')
   out.push('')
