@@ -46,7 +46,7 @@ class Checker {
 
 type Rule = (c: Checker, value: unknown, path: string) => unknown
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> => {
+export const isPlainObject = (v: unknown): v is Record<string, unknown> => {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return false
   const proto: unknown = Object.getPrototypeOf(v)
   return proto === Object.prototype || proto === null

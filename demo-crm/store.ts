@@ -17,6 +17,7 @@ import { mkdir, readFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import writeFileAtomic from 'write-file-atomic'
 import type { Contact, IdSource } from './contact-rules.js'
+import { isPlainObject } from './contact-rules.js'
 
 const FORMAT = 'demo-crm/1'
 const CONTACT_ID = /^C(\d{8})$/
@@ -39,8 +40,6 @@ export class DataFileError extends Error {
   }
 }
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v)
 
 /** The highest number matched by `pattern` among `values`, or 0. */
 function highest(values: Iterable<unknown>, pattern: RegExp): number {

@@ -11,10 +11,9 @@
  * CRM's own field names; the mapping table (mappings/demo-crm.yaml) does the translation.
  * Not-found is a value (`null`); every failure is a GatewayError from the catalogue.
  */
-import { Type } from 'typebox'
-import { Compile } from 'typebox/compile'
 import type { AdapterFactory, CallContext, CrmAdapter, CrmPage, CrmRecord, CrmSearchQuery, UpdateOptions } from '../../src/core/port.js'
 import { checkBaseUrl } from '../shared/http-client.js'
+import { stringSettings } from '../shared/settings.js'
 import { DemoCrmClient } from './client.js'
 import { demoCrmFailure } from './errors.js'
 import { planPages, readContact, readSearchPage, toFilter } from './wire.js'
@@ -26,28 +25,14 @@ export const DEMO_CRM_ADAPTER = 'demo-crm'
  * `crm.options` in the gateway's config. Unknown keys are refused so a typo (`apikey`)
  * fails at start instead of as 401s in production.
  */
-const SettingsSchema = Type.Object({ apiKey: Type.String({ minLength: 1 }) }, { additionalProperties: false })
-const checkSettings = Compile(SettingsSchema)
-
-/** A start-up error naming the offending settings key (never its value: it may be a secret). */
-function settingsError(settings: unknown): Error {
-  const problems = checkSettings.Errors(settings).map((e) => {
-    if (e.keyword === 'required') return `settings.${e.params.requiredProperties.join(', settings.')} is required`
-    if (e.keyword === 'additionalProperties') {
-      return `settings.${e.params.additionalProperties.join(', settings.')} is not a known setting (known: apiKey)`
-    }
-    const key = e.instancePath.replace(/^\//, '').replaceAll('/', '.')
-    return key === '' ? 'settings must be an object' : `settings.${key} must be a non-empty string`
-  })
-  return new Error(`${DEMO_CRM_ADAPTER} adapter: ${[...new Set(problems)].join('; ')}`)
-}
+const readSettings = stringSettings(DEMO_CRM_ADAPTER, ['apiKey'])
 
 export const createDemoCrmAdapter: AdapterFactory = (options) => {
-  if (!checkSettings.Check(options.settings)) throw settingsError(options.settings)
+  const settings = readSettings(options.settings)
   checkBaseUrl(options.baseUrl, DEMO_CRM_ADAPTER)
   const client = new DemoCrmClient({
     baseUrl: options.baseUrl,
-    apiKey: options.settings.apiKey,
+    apiKey: settings.apiKey,
     timeoutMs: options.requestTimeoutMs
   })
 

@@ -14,10 +14,9 @@
  * If-Match for contacts, so `versionOf` is absent; the customer service still serializes the
  * updates of one customer inside an instance (its read-modify-write of the address list).
  */
-import { Type } from 'typebox'
-import { Compile } from 'typebox/compile'
 import type { AdapterFactory, CallContext, CrmAdapter, CrmPage, CrmRecord, CrmSearchQuery } from '../../src/core/port.js'
 import { checkBaseUrl } from '../shared/http-client.js'
+import { stringSettings } from '../shared/settings.js'
 import { HubSpotClient } from './client.js'
 import { hubspotFailure } from './errors.js'
 import { ID_PROPERTY, pageSizes, readContact, readSearchPage, toFilterGroups, toProperties, toRecord } from './wire.js'
@@ -29,21 +28,7 @@ export const HUBSPOT_ADAPTER = 'hubspot'
  * `accessToken: { fromEnv: HUBSPOT_ACCESS_TOKEN }`). Unknown keys are refused, so a typo fails
  * at start instead of as 401s in production.
  */
-const SettingsSchema = Type.Object({ accessToken: Type.String({ minLength: 1 }) }, { additionalProperties: false })
-const checkSettings = Compile(SettingsSchema)
-
-/** A start-up error naming the offending key (never its value: it is a secret). */
-function settingsError(settings: unknown): Error {
-  const problems = checkSettings.Errors(settings).map((e) => {
-    if (e.keyword === 'required') return `settings.${e.params.requiredProperties.join(', settings.')} is required`
-    if (e.keyword === 'additionalProperties') {
-      return `settings.${e.params.additionalProperties.join(', settings.')} is not a known setting (known: accessToken)`
-    }
-    const key = e.instancePath.replace(/^\//, '').replaceAll('/', '.')
-    return key === '' ? 'settings must be an object' : `settings.${key} must be a non-empty string`
-  })
-  return new Error(`${HUBSPOT_ADAPTER} adapter: ${[...new Set(problems)].join('; ')}`)
-}
+const readSettings = stringSettings(HUBSPOT_ADAPTER, ['accessToken'])
 
 /**
  * HubSpot record ids are numeric (`hs_object_id`). Any other id cannot name a contact: it is
@@ -52,14 +37,14 @@ function settingsError(settings: unknown): Error {
 const CONTACT_ID = /^\d{1,20}$/
 
 export const createHubSpotAdapter: AdapterFactory = (options) => {
-  if (!checkSettings.Check(options.settings)) throw settingsError(options.settings)
+  const settings = readSettings(options.settings)
   checkBaseUrl(options.baseUrl, HUBSPOT_ADAPTER)
   const readFields = options.readFields
   if (readFields === undefined) {
     // Without the table's property list a read would return only HubSpot's few defaults.
     throw new Error(`${HUBSPOT_ADAPTER} adapter: readFields (the mapping table's properties) is required`)
   }
-  const client = new HubSpotClient({ baseUrl: options.baseUrl, accessToken: options.settings.accessToken, timeoutMs: options.requestTimeoutMs })
+  const client = new HubSpotClient({ baseUrl: options.baseUrl, accessToken: settings.accessToken, timeoutMs: options.requestTimeoutMs })
 
   /** The explicit property list of every read: the table's, plus the id. Never "all". */
   const properties = (): string[] => [...new Set([ID_PROPERTY, ...readFields()])]

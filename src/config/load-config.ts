@@ -9,6 +9,7 @@ import { parse as parseYaml } from 'yaml'
 import { ConfigSchema, ENV_KEYS, type GatewayConfig, type SecretRef } from './config-schema.js'
 import { describeAllowed } from './describe-schema.js'
 import { authConfigProblems } from '../auth/auth-config.js'
+import { isPlainObject } from '../core/plain-object.js'
 
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -169,8 +170,4 @@ function readSecret(ref: SecretRef, env: Env): string | undefined {
 
 function isSecretRef(v: unknown): v is SecretRef {
   return isPlainObject(v) && (typeof v['fromEnv'] === 'string' || typeof v['fromFile'] === 'string') && Object.keys(v).length === 1
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
 }

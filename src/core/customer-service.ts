@@ -78,13 +78,6 @@ export class CustomerService {
     return value
   }
 
-  async get(id: string, ctx: CallContext): Promise<Customer> {
-    assertCustomerId(id, 'customerId')
-    const found = await this.#fetch(id, ctx)
-    if (!found) throw new GatewayError('CUSTOMER_NOT_FOUND')
-    return found
-  }
-
   /**
    * GET_CUSTOMER as JSON text, through the read cache: a hit costs no CRM call and no
    * serialization; a CRM failure may be answered from a stale entry (outcome `stale`).

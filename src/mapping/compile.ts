@@ -14,6 +14,7 @@ import { getAt, setAt, type Segment } from './paths.js'
 import { cloneForRead, cloneForWrite, isEmptyValue } from './safe-value.js'
 import { TransformError } from './transforms/index.js'
 import { makeReader, makeWriter } from './value-pipeline.js'
+import { isPlainObject } from '../core/plain-object.js'
 
 type Obj = Record<Segment, unknown>
 export type IssueSink = (issue: ReadIssue) => void
@@ -28,9 +29,7 @@ export interface CompiledTable {
   readonly read: readonly ReadStep[]
 }
 
-function isObject(value: unknown): value is Obj {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
+const isObject: (value: unknown) => value is Obj = isPlainObject
 
 function hasKeys(value: Obj): boolean {
   for (const _ in value) return true

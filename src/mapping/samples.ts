@@ -17,11 +17,12 @@ import type { CompiledMapping } from './mapping.js'
 import { reads, writes, type MappingModel, type RowModel, type TableModel } from './model.js'
 import { displayNodePath, type NodePath, type ParsedYaml } from './parse-yaml.js'
 import { displayPath, getAt, isPrefix, setAt, type Path, type Segment } from './paths.js'
+import { isPlainObject } from '../core/plain-object.js'
 
 type Obj = Record<Segment, unknown>
 type Side = 'spi' | 'crm'
 
-const isObject = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v)
+const isObject: (v: unknown) => v is Obj = isPlainObject
 const isEmpty = (v: unknown): boolean => v === undefined || (isObject(v) && Object.keys(v).length === 0) || (Array.isArray(v) && v.length === 0)
 
 function pathsOf(row: RowModel, side: Side): readonly Path[] {

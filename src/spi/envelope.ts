@@ -3,6 +3,7 @@
  * before validation: the legacy loyalty name, `null` (means "ignore"), forbidden keys.
  */
 import type { Customer } from './customer-schema.js'
+import { isPlainObject } from '../core/plain-object.js'
 
 export type Envelope = 'wrapped' | 'bare'
 
@@ -19,9 +20,9 @@ export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constr
  * object and no top-level key is a customer field (a bare customer may carry a custom `customer`).
  */
 export function unwrapCustomer(body: unknown): unknown {
-  if (!isObject(body)) return body
+  if (!isPlainObject(body)) return body
   const inner = body['customer']
-  if (isObject(inner) && !Object.keys(body).some((k) => CUSTOMER_KEYS.has(k))) return inner
+  if (isPlainObject(inner) && !Object.keys(body).some((k) => CUSTOMER_KEYS.has(k))) return inner
   return body
 }
 
@@ -31,7 +32,7 @@ export function unwrapCustomer(body: unknown): unknown {
  */
 export function cleanCustomerInput(value: unknown): unknown {
   const cleaned = dropNulls(value)
-  if (!isObject(cleaned) || !Object.hasOwn(cleaned, 'customerLoyaltyProfile')) return cleaned
+  if (!isPlainObject(cleaned) || !Object.hasOwn(cleaned, 'customerLoyaltyProfile')) return cleaned
   const { customerLoyaltyProfile, ...rest } = cleaned
   if (rest['loyaltyProfile'] === undefined) rest['loyaltyProfile'] = customerLoyaltyProfile
   return rest
@@ -39,7 +40,7 @@ export function cleanCustomerInput(value: unknown): unknown {
 
 function dropNulls(value: unknown): unknown {
   if (Array.isArray(value)) return value.filter((v) => v !== null).map(dropNulls)
-  if (!isObject(value)) return value
+  if (!isPlainObject(value)) return value
   const out: Record<string, unknown> = {}
   for (const [k, v] of Object.entries(value)) {
     if (v === null || FORBIDDEN_KEYS.has(k)) continue
@@ -54,8 +55,4 @@ export function wrapCustomer(customer: Customer, envelope: Envelope): unknown {
 
 export function wrapCustomers(customers: readonly Customer[], envelope: Envelope): unknown {
   return envelope === 'wrapped' ? { customers } : customers
-}
-
-export function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
 }

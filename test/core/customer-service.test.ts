@@ -80,9 +80,9 @@ t.test('service: unsupported search, no-op update, a CRM record without an id', 
   t.equal(crm.calls.update, 0, 'and does not write')
 
   const noId = new CustomerService({ adapter: crm, mapper: { ...identityMapper, fromCrm: () => ({ profile: { firstName: 'x' } }) } })
-  await t.rejects(noId.get(c.profile!.customerId!, ctx()), { code: 'CRM_BAD_RESPONSE' })
+  await t.rejects(noId.getJson(c.profile!.customerId!, ctx()), { code: 'CRM_BAD_RESPONSE' })
 
   crm.failNext('update', new GatewayError('CRM_TIMEOUT'))
   await t.rejects(full.update(c.profile!.customerId!, { profile: { firstName: 'Z' } }, ctx()), { code: 'CRM_TIMEOUT' })
-  t.equal((await full.get(c.profile!.customerId!, ctx())).profile?.firstName, 'N', 'a failed update changed nothing')
+  t.equal(JSON.parse((await full.getJson(c.profile!.customerId!, ctx())).json).profile?.firstName, 'N', 'a failed update changed nothing')
 })
