@@ -5,16 +5,11 @@
 -- Arguments: path prefix (…/customers/), count, threads.
 package.path = os.getenv("BENCH_LUA_DIR") .. "/?.lua;" .. package.path
 local report = require("report")
-local next_tid = 0
 local prefix, count, nthreads = "/", 0, 1
 local sent, answered = 0, 0
 tid = 0
 
-function setup(thread)
-  report.setup(thread)
-  thread:set("tid", next_tid)
-  next_tid = next_tid + 1
-end
+setup = report.setup
 done = report.done
 
 function init(args)

@@ -3,7 +3,9 @@
 local M = {}
 local threads = {}
 
+-- Also numbers the threads (global `tid`, 0-based) for scripts that make per-thread values.
 function M.setup(thread)
+  thread:set("tid", #threads)
   table.insert(threads, thread)
 end
 

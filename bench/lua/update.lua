@@ -4,15 +4,10 @@
 -- Arguments: path, span.
 package.path = os.getenv("BENCH_LUA_DIR") .. "/?.lua;" .. package.path
 local report = require("report")
-local next_tid = 0
 local path, span, counter = "/", 10000, 0
 tid = 0
 
-function setup(thread)
-  report.setup(thread)
-  thread:set("tid", next_tid)
-  next_tid = next_tid + 1
-end
+setup = report.setup
 done = report.done
 
 local headers = {}

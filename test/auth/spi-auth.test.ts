@@ -10,6 +10,7 @@ import { SignJWT } from 'jose'
 import { buildTestApp, type TestApp } from '../helpers/build-test-app.js'
 import { TokenService, TOKEN_AUDIENCE, TOKEN_ISSUER } from '../../src/auth/tokens.js'
 import { digestSecret } from '../../src/auth/secret-compare.js'
+import { basicAuth, clientsOfEveryKind } from '../helpers/auth-clients.js'
 
 const BASE = '/endpoint/sa/customers'
 const SIGNING_KEY = 'test-signing-key-0123456789abcdef-0123'
@@ -20,16 +21,10 @@ const S = {
   custom: 'custom-secret-0123456789a',
   basic: 'basic-secret-0123456789ab'
 }
-const CLIENTS = [
-  { id: 'pos-header', method: 'header', secrets: [S.header] },
-  { id: 'pos-query', method: 'query', secrets: [S.query] },
-  { id: 'pos-oauth', method: 'oauth', secrets: [S.oauth] },
-  { id: 'pos-custom', method: 'oauth', header: 'X-POS-Token', secrets: [S.custom] },
-  { id: 'pos-basic', method: 'header', header: 'authorization', secrets: [S.basic] }
-]
+const CLIENTS = clientsOfEveryKind(S, 'X-POS-Token')
 const T0 = Date.UTC(2030, 0, 1)
 
-const basic = (id: string, secret: string, sep = ':'): string => `Basic ${Buffer.from(`${id}${sep}${secret}`).toString('base64')}`
+const basic = basicAuth
 
 async function tokenFor(app: TestApp['app'], id: string, secret: string): Promise<string> {
   const r = await app.inject({ method: 'POST', url: '/oauth2/token?grant_type=client_credentials', headers: { authorization: basic(id, secret) } })

@@ -7,13 +7,10 @@
  * moves a second on before each search instead of sleeping, and exceeds the limit on purpose.
  */
 import t from 'tap'
-import { readFileSync } from 'node:fs'
 import { AUTH_HEADERS } from '../helpers/build-test-app.js'
 import { SPI, startGatewayOverHubSpot, startHubSpot } from '../helpers/gateway-over-hubspot.js'
-
-function example(name: string): Record<string, any> {
-  return JSON.parse(readFileSync(new URL(`../fixtures/spi-examples/${name}.json`, import.meta.url), 'utf8'))
-}
+import { example } from '../helpers/spi-examples.js'
+import { expectSearchByEveryParameter } from '../helpers/spi-search-checks.js'
 
 async function call(method: string, url: string, body?: unknown): Promise<{ status: number; headers: Headers; json: any }> {
   const res = await fetch(url, {
@@ -85,15 +82,8 @@ t.test('the three vendor scenarios, searches and HubSpot-specific answers — ov
     t.equal(r.status, 200, qs)
     return r.json.customers.map((c: { profile: { firstName: string } }) => c.profile.firstName)
   }
-  t.same(await search('firstName=ame'), ['Amelia'], 'firstName prefix')
-  t.same(await search('lastName=OK'), ['Amelia', 'Amos'], 'lastName prefix, case-insensitive')
-  t.same(await search('email=AMELIA.OKAFOR@example.com'), ['Amelia'], 'email exact, case-insensitive')
-  t.same(await search('phone=(415) 555-0142'), ['Amelia'], 'phone, formatting ignored')
+  await expectSearchByEveryParameter(t, search, { customerId: id, loyaltyId: 'LY0000000042' })
   t.same(await search('phoneNumber=4155550199'), ['Amos'], 'phone across the HubSpot phone properties')
-  t.same(await search('loyaltyId=LY0000000042'), ['Amelia'], 'loyaltyId')
-  t.same(await search(`customerId=${id}`), ['Amelia'], 'customerId')
-  t.same(await search('lastName=ok&firstName=amo'), ['Amos'], 'AND')
-  t.same(await search('lastName=ok&limit=1&offset=1'), ['Amos'], 'paging')
   const withLoyalty = await call('GET', `${base}?loyaltyId=LY0000000042`)
   t.same([withLoyalty.json.customers[0].profile.loyaltyId, withLoyalty.json.customers[0].loyaltyProfile.accountNumber], ['LY0000000042', 'LY0000000042'])
 

@@ -3,15 +3,11 @@
  * guide's three scenarios, partial-update rules, search, and the contract's 4xx answers.
  */
 import t from 'tap'
-import { readFileSync } from 'node:fs'
 import { buildTestApp } from '../helpers/build-test-app.js'
+import { example } from '../helpers/spi-examples.js'
 
 const BASE = '/endpoint/sa/customers'
 type Json = Record<string, any>
-
-function example(name: string): Json {
-  return JSON.parse(readFileSync(new URL(`../fixtures/spi-examples/${name}.json`, import.meta.url), 'utf8')) as Json
-}
 
 /** The example answers abridge unchanged fields with a `_note`; compare what they do show. */
 function withoutNotes(v: Json): Json {

@@ -6,12 +6,13 @@
  */
 import t from 'tap'
 import type { InjectOptions } from 'fastify'
-import { readFileSync } from 'node:fs'
 import { buildTestApp } from '../helpers/build-test-app.js'
 import { loggerOptions } from '../../src/http/logging.js'
 import { credentialHeaderNames } from '../../src/auth/client-registry.js'
 import { validateConfig } from '../../src/config/load-config.js'
 import { GatewayError } from '../../src/spi/error-catalogue.js'
+import { example } from '../helpers/spi-examples.js'
+import { basicAuth, clientsOfEveryKind } from '../helpers/auth-clients.js'
 
 const BASE = '/endpoint/sa/customers'
 const SECRETS = {
@@ -38,18 +39,8 @@ const PII = {
   custom: 'ultramarine-ocelot',
   tax: 'TAX-ZEBRA-5531'
 }
-const CLIENTS = [
-  { id: 'pos-header', method: 'header', secrets: [SECRETS.header] },
-  { id: 'pos-query', method: 'query', secrets: [SECRETS.query] },
-  { id: 'pos-oauth', method: 'oauth', secrets: [SECRETS.oauth] },
-  { id: 'pos-custom', method: 'oauth', header: 'x-pos-token', secrets: [SECRETS.custom] },
-  { id: 'pos-basic', method: 'header', header: 'authorization', secrets: [SECRETS.basic] }
-]
+const CLIENTS = clientsOfEveryKind(SECRETS)
 type Json = Record<string, any>
-
-function example(name: string): Json {
-  return JSON.parse(readFileSync(new URL(`../fixtures/spi-examples/${name}.json`, import.meta.url), 'utf8')) as Json
-}
 
 /** Every string and number in a fixture that is personal data (not ids, flags or codes). */
 function fixtureValues(v: unknown, out: string[] = []): string[] {
@@ -59,7 +50,7 @@ function fixtureValues(v: unknown, out: string[] = []): string[] {
   return out
 }
 
-const basic = (id: string, secret: string, sep = ':'): string => `Basic ${Buffer.from(`${id}${sep}${secret}`).toString('base64')}`
+const basic = basicAuth
 
 t.test('no personal data and no secret in any log line', async (t) => {
   const lines: string[] = []
