@@ -14,7 +14,7 @@ import { READ_ONLY_KEYS, WRITE_ONLY_KEYS } from './customer-fields.js'
 import { matchesCriterion } from './customer-matcher.js'
 import { KeyedMutex } from './keyed-mutex.js'
 import { planUpdate } from './update-plan.js'
-import type { CachedRead, CacheOutcome, ReadCache } from './read-cache.js'
+import type { CacheOutcome, ReadCache } from './read-cache.js'
 import type { CreateDedup } from './create-dedup.js'
 
 /** Ids reach CRM URL paths: refuse anything that is not a plausible id before encoding it. */
@@ -43,6 +43,14 @@ export interface CreateOptions {
   /** The authenticated POS client: repeated creates are recognized per client. */
   readonly client: string
   readonly idempotencyKey?: string
+}
+
+/** GET_CUSTOMER's answer, serialized: bytes from the read cache, text without one. */
+export interface CustomerJson {
+  readonly body: Buffer | string
+  readonly outcome: CacheOutcome
+  /** Seconds since the CRM gave this answer. */
+  readonly ageSeconds: number
 }
 
 /** How often an update re-reads and tries again when the CRM reports a concurrent change. */
@@ -79,19 +87,21 @@ export class CustomerService {
   }
 
   /**
-   * GET_CUSTOMER as JSON text, through the read cache: a hit costs no CRM call and no
-   * serialization; a CRM failure may be answered from a stale entry (outcome `stale`).
+   * GET_CUSTOMER as JSON (bytes from the cache, text when there is no cache), through the read
+   * cache: a hit costs no CRM call and no serialization; a CRM failure may be answered from a stale entry (outcome `stale`).
    */
-  async getJson(id: string, ctx: CallContext): Promise<CachedRead & { json: string }> {
+  async getJson(id: string, ctx: CallContext): Promise<CustomerJson> {
     assertCustomerId(id, 'customerId')
     const load = async (): Promise<string | null> => {
       const found = await this.#fetch(id, ctx)
       return found ? JSON.stringify(found) : null
     }
-    const read = this.#cache ? await this.#cache.read(this.#key(id), load) : { json: await load(), outcome: 'miss' as const, ageSeconds: 0 }
+    const read: Omit<CustomerJson, 'body'> & { body: CustomerJson['body'] | null } = this.#cache
+      ? await this.#cache.read(this.#key(id), load)
+      : { body: await load(), outcome: 'miss', ageSeconds: 0 }
     this.#events.cacheRead?.(read.outcome)
-    if (read.json === null) throw new GatewayError('CUSTOMER_NOT_FOUND')
-    return { ...read, json: read.json }
+    if (read.body === null) throw new GatewayError('CUSTOMER_NOT_FOUND')
+    return { ...read, body: read.body }
   }
 
   async update(id: string, request: Customer, ctx: CallContext): Promise<Customer> {

@@ -1,6 +1,6 @@
 /**
- * GET_CUSTOMER's read cache (DESIGN §5): SPI answers (serialized JSON, so a hit costs no
- * serialization) keyed by `<adapter>:<customerId>`, bounded by bytes (lru-cache's maxSize),
+ * GET_CUSTOMER's read cache (DESIGN §5): SPI answers as UTF-8 JSON bytes (a hit costs no
+ * serialization and no encoding: the bytes go to the socket as they are) keyed by `<adapter>:<customerId>`, bounded by bytes (lru-cache's maxSize),
  * fresh for `ttlMs`. Concurrent misses for one key make one CRM call. When the CRM fails, an
  * entry younger than `maxStaleMs` is served and marked stale. Errors and "not found" are never
  * cached. lru-cache: https://isaacs.github.io/node-lru-cache/
@@ -17,25 +17,28 @@ export interface ReadCacheOptions {
 export type CacheOutcome = 'hit' | 'miss' | 'coalesced' | 'stale'
 
 export interface CachedRead {
-  /** The customer as JSON, or null when the CRM says there is no such customer. */
-  readonly json: string | null
+  /** The customer as UTF-8 JSON, or null when the CRM says there is no such customer. */
+  readonly body: Buffer | null
   readonly outcome: CacheOutcome
   /** Seconds since the CRM gave this answer. */
   readonly ageSeconds: number
 }
 
 interface Entry {
-  readonly json: string
+  readonly body: Buffer
   readonly storedAt: number
 }
 
 interface InFlight {
-  readonly promise: Promise<string | null>
+  readonly promise: Promise<Buffer | null>
   /** A write landed while this read was in flight: its (older) answer must not be stored. */
   superseded: boolean
 }
 
-/** Per-entry bookkeeping beyond the JSON itself (key, timestamps, LRU node), in bytes. */
+/**
+ * Per-entry memory beyond the JSON bytes and the key: the entry, its Buffer and backing-store
+ * objects, lru-cache's slots. Measured (bench cache fill, after a full GC): see BENCHMARKS.md.
+ */
 const ENTRY_OVERHEAD_BYTES = 160
 
 export class ReadCache {
@@ -47,8 +50,8 @@ export class ReadCache {
     this.#options = options
     this.#lru = new LRUCache<string, Entry>({
       maxSize: Math.max(1, options.maxBytes),
-      // V8 keeps ASCII strings one byte a character; others take two (see compact()).
-      sizeCalculation: (entry, key) => stringBytes(entry.json) + stringBytes(key) + ENTRY_OVERHEAD_BYTES
+      // Keys are ids: V8 keeps ASCII strings one byte a character, others two.
+      sizeCalculation: (entry, key) => entry.body.byteLength + stringBytes(key) + ENTRY_OVERHEAD_BYTES
     })
   }
 
@@ -61,18 +64,18 @@ export class ReadCache {
     const now = Date.now()
     const entry = this.#lru.get(key)
     if (entry && now - entry.storedAt < this.#options.ttlMs) {
-      return { json: entry.json, outcome: 'hit', ageSeconds: age(now, entry) }
+      return { body: entry.body, outcome: 'hit', ageSeconds: age(now, entry) }
     }
     const pending = this.#inFlight.get(key)
     const outcome: CacheOutcome = pending ? 'coalesced' : 'miss'
     try {
-      const json = await (pending ?? this.#start(key, load)).promise
-      return { json, outcome, ageSeconds: 0 }
+      const body = await (pending ?? this.#start(key, load)).promise
+      return { body, outcome, ageSeconds: 0 }
     } catch (err) {
       const fallback = this.#lru.get(key)
       const at = Date.now()
       if (fallback && !isClientError(err) && at - fallback.storedAt < this.#options.maxStaleMs) {
-        return { json: fallback.json, outcome: 'stale', ageSeconds: age(at, fallback) }
+        return { body: fallback.body, outcome: 'stale', ageSeconds: age(at, fallback) }
       }
       throw err
     }
@@ -82,7 +85,7 @@ export class ReadCache {
   write(key: string, json: string): void {
     const pending = this.#inFlight.get(key)
     if (pending) pending.superseded = true
-    this.#lru.set(key, { json: compact(json), storedAt: Date.now() })
+    this.#lru.set(key, { body: ownBytes(json), storedAt: Date.now() })
   }
 
   delete(key: string): void {
@@ -104,12 +107,13 @@ export class ReadCache {
       superseded: false,
       promise: load().then(
         (json) => {
+          const body = json === null ? null : ownBytes(json)
           if (!flight.superseded) {
             // Not found is never cached; a customer that vanished leaves no stale copy either.
-            if (json === null) this.#lru.delete(key)
-            else this.#lru.set(key, { json: compact(json), storedAt: Date.now() })
+            if (body === null) this.#lru.delete(key)
+            else this.#lru.set(key, { body, storedAt: Date.now() })
           }
-          return json
+          return body
         }
       ).finally(() => {
         if (this.#inFlight.get(key) === flight) this.#inFlight.delete(key)
@@ -128,13 +132,16 @@ function stringBytes(s: string): number {
 }
 
 /**
- * The same text in a string that takes what sizeCalculation counts. JSON.stringify's result
- * is built in pieces and holds about 2.2 bytes a character (1,300 characters of customer JSON
- * measured 2.8 KB of heap each, BENCHMARKS.md): kept as is, a full cache took twice its bound.
- * A copy through a Buffer is one flat string, one byte a character (two when it must).
+ * The text's UTF-8 bytes in a Buffer of their own, outside V8's heap: a cache full to its
+ * bound holds its bound in bytes, and the garbage collector neither copies nor scans them.
+ * Not Buffer.from(): below 4 KB it returns a slice of a shared 8 KB pool, and a cached slice
+ * would keep its whole pool alive. (Kept as strings, a full 64 MiB cache took 67 MiB of heap
+ * at best, 123 MiB before the strings were flattened: BENCHMARKS.md.)
  */
-function compact(json: string): string {
-  return WIDE.test(json) ? Buffer.from(json, 'utf16le').toString('utf16le') : Buffer.from(json, 'latin1').toString('latin1')
+function ownBytes(text: string): Buffer {
+  const bytes = Buffer.allocUnsafeSlow(Buffer.byteLength(text))
+  bytes.write(text)
+  return bytes
 }
 
 function age(now: number, entry: Entry): number {

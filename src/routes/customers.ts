@@ -7,7 +7,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import type { CustomerService } from '../core/customer-service.js'
 import { CustomerSchema, SEARCH_PARAMS } from '../spi/customer-schema.js'
-import { cleanCustomerInput, unwrapCustomer, wrapCustomer, wrapCustomers, type Envelope } from '../spi/envelope.js'
+import { cleanCustomerInput, unwrapCustomer, wrapCustomer, wrapCustomerJson, wrapCustomers, type Envelope } from '../spi/envelope.js'
 import { customerAnswerSchema, customersAnswerSchema, errorResponses } from '../spi/answer-schema.js'
 import { GatewayError } from '../spi/error-catalogue.js'
 import { parseSearchQuery } from '../spi/search-query.js'
@@ -130,11 +130,11 @@ export const customerRoutes: FastifyPluginAsync<CustomerRoutesOptions> = async (
     },
     async (request, reply) => {
       const read = await service.getJson(request.params.customerId, context(request, reply))
-      // The cache holds the customer as JSON text: a hit is answered without serializing.
+      // The cache holds the customer as JSON bytes: a hit is answered without serializing.
       reply.header('x-cache', read.outcome === 'coalesced' ? 'miss' : read.outcome)
       if (read.outcome === 'stale' || read.outcome === 'hit') reply.header('age', String(read.ageSeconds))
       reply.type('application/json; charset=utf-8')
-      return envelope === 'wrapped' ? `{"customer":${read.json}}` : read.json
+      return wrapCustomerJson(read.body, envelope)
     }
   )
 }

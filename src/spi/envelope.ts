@@ -53,6 +53,15 @@ export function wrapCustomer(customer: Customer, envelope: Envelope): unknown {
   return envelope === 'wrapped' ? { customer } : customer
 }
 
+const WRAP_OPEN = Buffer.from('{"customer":')
+const WRAP_CLOSE = Buffer.from('}')
+
+/** wrapCustomer for a customer already serialized: bytes (from the read cache) or text. */
+export function wrapCustomerJson(json: Buffer | string, envelope: Envelope): Buffer | string {
+  if (envelope !== 'wrapped') return json
+  return typeof json === 'string' ? `{"customer":${json}}` : Buffer.concat([WRAP_OPEN, json, WRAP_CLOSE])
+}
+
 export function wrapCustomers(customers: readonly Customer[], envelope: Envelope): unknown {
   return envelope === 'wrapped' ? { customers } : customers
 }

@@ -84,5 +84,5 @@ t.test('service: unsupported search, no-op update, a CRM record without an id', 
 
   crm.failNext('update', new GatewayError('CRM_TIMEOUT'))
   await t.rejects(full.update(c.profile!.customerId!, { profile: { firstName: 'Z' } }, ctx()), { code: 'CRM_TIMEOUT' })
-  t.equal(JSON.parse((await full.getJson(c.profile!.customerId!, ctx())).json).profile?.firstName, 'N', 'a failed update changed nothing')
+  t.equal(JSON.parse(String((await full.getJson(c.profile!.customerId!, ctx())).body)).profile?.firstName, 'N', 'a failed update changed nothing')
 })

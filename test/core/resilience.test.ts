@@ -142,7 +142,7 @@ t.test('read cache: fresh hits, one load per key, stale on failure, never errors
     loads++
     return value
   }
-  t.same(await cache.read('a:1', load('{"v":1}')), { json: '{"v":1}', outcome: 'miss', ageSeconds: 0 })
+  t.same(await cache.read('a:1', load('{"v":1}')), { body: Buffer.from('{"v":1}'), outcome: 'miss', ageSeconds: 0 })
   t.equal((await cache.read('a:1', load('{"v":2}'))).outcome, 'hit')
   t.equal(loads, 1)
 
@@ -157,16 +157,16 @@ t.test('read cache: fresh hits, one load per key, stale on failure, never errors
   const answers = await Promise.all(many)
   t.equal(loads, 2, '20 concurrent misses for one id made one load')
   t.equal(answers.filter((a) => a.outcome === 'coalesced').length, 19)
-  t.ok(answers.every((a) => a.json === '{"v":3}'))
+  t.ok(answers.every((a) => a.body?.toString() === '{"v":3}'))
 
   await clock.tickAsync(2000)
   const stale = await cache.read('a:1', async () => Promise.reject(new GatewayError('CRM_UNAVAILABLE')))
-  t.same(stale, { json: '{"v":3}', outcome: 'stale', ageSeconds: 2 }, 'the CRM failing: a recent entry is served, marked stale')
+  t.same(stale, { body: Buffer.from('{"v":3}'), outcome: 'stale', ageSeconds: 2 }, 'the CRM failing: a recent entry is served, marked stale')
   await t.rejects(cache.read('a:1', async () => Promise.reject(new GatewayError('INVALID_CUSTOMER_ID'))), { code: 'INVALID_CUSTOMER_ID' }, 'a client-class failure is passed on')
   await clock.tickAsync(3000)
   await t.rejects(cache.read('a:1', async () => Promise.reject(new GatewayError('CRM_TIMEOUT'))), { code: 'CRM_TIMEOUT' }, 'too old to serve stale')
 
-  t.same(await cache.read('a:2', load(null)), { json: null, outcome: 'miss', ageSeconds: 0 })
+  t.same(await cache.read('a:2', load(null)), { body: null, outcome: 'miss', ageSeconds: 0 })
   await cache.read('a:2', load(null))
   t.equal(cache.entries <= 1, true, 'not-found is not cached')
   await t.rejects(cache.read('a:3', async () => Promise.reject(new GatewayError('CRM_ERROR'))))
@@ -177,7 +177,7 @@ t.test('read cache: fresh hits, one load per key, stale on failure, never errors
   cache.write('a:4', '{"new":true}')
   releaseOld('{"old":true}')
   await inFlight
-  t.equal((await cache.read('a:4', load('{"x":0}'))).json, '{"new":true}', 'a write during a load is not overwritten by the older answer')
+  t.equal(String((await cache.read('a:4', load('{"x":0}'))).body), '{"new":true}', 'a write during a load is not overwritten by the older answer')
 })
 
 t.test('read cache: the byte bound holds under a flood of distinct ids', async (t) => {
@@ -187,6 +187,21 @@ t.test('read cache: the byte bound holds under a flood of distinct ids', async (
   t.ok(cache.sizeBytes <= 50_000, `size ${cache.sizeBytes} ≤ bound`)
   t.ok(cache.entries > 50 && cache.entries < 200, `${cache.entries} entries kept, the oldest evicted`)
   t.equal((await cache.read('a:4999', async () => 'reloaded')).outcome, 'hit', 'the newest are kept')
+})
+
+t.test('read cache: entries are UTF-8 bytes of their own, counted as such', async (t) => {
+  const cache = new ReadCache({ maxBytes: 1_000_000, ttlMs: 60_000, maxStaleMs: 0 })
+  const json = JSON.stringify({ profile: { firstName: 'Zoë', lastName: '渡辺' } })
+  const { body } = await cache.read('a:1', async () => json)
+  t.equal(body?.toString('utf8'), json, 'the same text, as UTF-8')
+  t.equal(body?.byteLength, Buffer.byteLength(json))
+  // A pooled slice (Buffer.from of a short string) would keep a whole 8 KB pool alive.
+  t.equal(body?.buffer.byteLength, body?.byteLength, 'not a slice of a shared pool')
+  const wide = cache.sizeBytes
+  const ascii = JSON.stringify({ profile: { firstName: 'Zoe', lastName: 'Watanabe' } })
+  cache.write('a:2', ascii)
+  const narrow = cache.sizeBytes - wide
+  t.equal(wide - narrow, Buffer.byteLength(json) - ascii.length, 'entries differ by their UTF-8 byte lengths, not their characters')
 })
 
 t.test('repeated creates: one CRM call, key reuse refused, failures forgotten, window', async (t) => {
