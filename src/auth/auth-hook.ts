@@ -9,6 +9,7 @@ import type { FastifyError, FastifyReply, FastifyRequest, HookHandlerDoneFunctio
 import { GatewayError } from '../spi/error-catalogue.js'
 import { sendError } from '../http/error-handler.js'
 import type { AuthOutcome, Authenticator, PresentedCredentials } from './authenticator.js'
+import type { RateDecision, RateLimiter } from './rate-limit.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -18,16 +19,36 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** 'none': the route answers without credentials (service endpoints, token endpoint). */
     auth?: 'none'
+    /** false: never rate limited (service endpoints). */
+    rateLimit?: false
   }
 }
 
 /**
  * Callback-style, so a static secret (checked synchronously) costs no promise and no extra
- * tick per request; only a token to verify waits for authenticate().
+ * tick per request; only a token to verify waits for authenticate(). The rate limit is
+ * counted here too (`limiter`, absent when rate limiting is off): per client once one is
+ * authenticated, per address on open routes that are not exempt (the token endpoint).
  */
-export function authHook(auth: Authenticator): onRequestHookHandler {
+export function authHook(auth: Authenticator, limiter?: RateLimiter): onRequestHookHandler {
+  const admit = (request: FastifyRequest, reply: FastifyReply, outcome: AuthOutcome, done: HookHandlerDoneFunction): void => {
+    if (!outcome.ok) {
+      logFailure(request, outcome)
+      sendError(new GatewayError('UNAUTHORIZED'), request, reply)
+      return
+    }
+    request.clientId = outcome.clientId
+    // The secret has done its job: nothing downstream (search parameters, logs) sees it.
+    if (outcome.queryParam !== undefined && isRecord(request.query)) delete request.query[outcome.queryParam]
+    if (limiter === undefined) return done()
+    limited(limiter.client(outcome.clientId, auth.registry.get(outcome.clientId)?.rateLimitMaxRequests), request, reply, done)
+  }
   return (request, reply, done) => {
-    if (request.routeOptions.config.auth === 'none') return done()
+    const config = request.routeOptions.config
+    if (config.auth === 'none') {
+      if (limiter === undefined || config.rateLimit === false) return done()
+      return limited(limiter.address(request.ip), request, reply, done)
+    }
     const presented = presentedCredentials(request, request.query)
     const now = auth.authenticateNow(presented)
     if (now !== undefined) return admit(request, reply, now, done)
@@ -38,17 +59,11 @@ export function authHook(auth: Authenticator): onRequestHookHandler {
   }
 }
 
-/** Lets the request on (`done`), or answers 401 and does not (a hook that replied stops it). */
-function admit(request: FastifyRequest, reply: FastifyReply, outcome: AuthOutcome, done: HookHandlerDoneFunction): void {
-  if (!outcome.ok) {
-    logFailure(request, outcome)
-    sendError(new GatewayError('UNAUTHORIZED'), request, reply)
-    return
-  }
-  request.clientId = outcome.clientId
-  // The secret has done its job: nothing downstream (search parameters, logs) sees it.
-  if (outcome.queryParam !== undefined && isRecord(request.query)) delete request.query[outcome.queryParam]
-  done()
+/** Lets the request on, or answers 429 with Retry-After and does not. */
+function limited(decision: RateDecision, request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+  if (decision.allowed) return done()
+  reply.header('x-ratelimit-limit', String(decision.limit))
+  sendError(new GatewayError('RATE_LIMITED', { retryAfterSeconds: decision.retryAfterSeconds }), request, reply)
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * Wires POS authentication into an app (SECURITY.md): the request's `clientId`, the
- * authentication hook, per-client rate limiting and the OAuth token endpoint. Returns `open`,
+ * authentication hook with per-client rate limiting, and the OAuth token endpoint. Returns `open`,
  * the one way to add routes that answer without credentials (service endpoints): every route
  * not added through it — and every unknown URL — needs credentials, so a new route is closed
  * unless someone decides otherwise.
@@ -10,7 +10,7 @@ import type { GatewayConfig } from '../config/config-schema.js'
 import { tokenRoutes } from '../routes/token.js'
 import { authHook } from './auth-hook.js'
 import type { Authenticator } from './authenticator.js'
-import { registerRateLimit } from './rate-limit.js'
+import { RateLimiter } from './rate-limit.js'
 
 export interface Security {
   /** Runs `register`; the routes it adds answer without credentials and are never rate limited. */
@@ -20,12 +20,10 @@ export interface Security {
 export async function registerSecurity(app: FastifyInstance, auth: Authenticator, config: GatewayConfig): Promise<Security> {
   app.decorateRequest('clientId', undefined)
   let opening = false
-  // Before the rate limiter's own onRoute hook, which reads `config.rateLimit`.
   app.addHook('onRoute', (route) => {
     if (opening) route.config = { ...route.config, auth: 'none', rateLimit: false }
   })
-  app.addHook('onRequest', authHook(auth))
-  if (config.rateLimit.enabled) await registerRateLimit(app, config.rateLimit, auth.registry)
+  app.addHook('onRequest', authHook(auth, config.rateLimit.enabled ? new RateLimiter(config.rateLimit) : undefined))
   await app.register(tokenRoutes, { path: config.auth.tokenPath, authenticator: auth })
 
   if (auth.registry.size === 0) {
