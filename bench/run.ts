@@ -11,13 +11,13 @@
  * 3. warms each scenario up (discarded), then runs the rounds: every scenario once per round,
  *    the order rotated each round, so compared figures always come from alternating runs;
  *    each figure is the median of the rounds;
- * 4. runs the latency scenarios at a fixed rate, fills a cache to its byte bound and reads
- *    the process's RSS, runs bench/mapping.ts's measurement, and prints the tables, the
+ * 4. runs the latency scenarios at a fixed rate, fills a cache to its byte bound (one gateway
+ *    per bound) and reads the process's RSS, runs bench/mapping.ts's measurement, and prints the tables, the
  *    ratios and the targets (./report.ts).
  *
  * Options: --quick, --rounds N, --duration S, --connections N, --rate N, --only a,b (scenario
- * ids, and `fill`, `mapping`), --fill-mib N (the cache-fill gateway's cache.maxBytes, default
- * 64, quick 16), --json FILE (all figures), --cpu-prof NAME[,NAME] (servers to profile, e.g.
+ * ids, and `fill`, `mapping`), --fill-mib N[,N] (cache.maxBytes of the cache fills, default
+ * 64,512 — the default bound and a production-sized one — quick 16), --json FILE (all figures), --cpu-prof NAME[,NAME] (servers to profile, e.g.
  * gwMiss; written to dist/bench-profiles/ at exit; summarize with bench/profile.ts).
  */
 import { spawn } from 'node:child_process'
@@ -30,6 +30,7 @@ import { closedPort, cpuSeconds, memoryAfterGc, PROFILE_DIR, procStatusKb, reset
 import { runWrk, wrkAvailable, type WrkResult } from './wrk.js'
 import { median, printReport, type BenchReport, type FillResult, type MappingResult, type ScenarioFigures } from './report.js'
 import { PROJECT_ROOT } from '../src/config/project-root.js'
+import { ENTRY_OVERHEAD_BYTES } from '../src/core/read-cache.js'
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -46,8 +47,8 @@ interface Options {
   readonly rate: number
   readonly connections: number
   readonly pacedConnections: number
-  /** cache.maxBytes of the cache-fill gateway. */
-  readonly fillBytes: number
+  /** cache.maxBytes of each cache-fill gateway (one fill per bound). */
+  readonly fillBounds: readonly number[]
   readonly only: ReadonlySet<string> | undefined
   readonly json: string | undefined
   readonly cpuProf: ReadonlySet<string>
@@ -85,11 +86,18 @@ function parseOptions(argv: readonly string[]): Options {
     rate: int('rate', 500),
     connections: int('connections', 50),
     pacedConnections: 16,
-    fillBytes: int('fill-mib', quick ? 16 : 64) * 1024 * 1024,
+    fillBounds: mibList(list('fill-mib'), quick ? [16] : [64, 512]),
     only: only.length > 0 ? new Set(only) : undefined,
     json: flags.get('json'),
     cpuProf: new Set(list('cpu-prof'))
   }
+}
+
+/** `--fill-mib 64,512`: positive integers, in bytes. */
+function mibList(values: readonly string[], fallback: readonly number[]): number[] {
+  const mibs = values.length > 0 ? values.map(Number) : fallback
+  for (const n of mibs) if (!Number.isInteger(n) || n < 1) throw new Error('--fill-mib takes positive integers (MiB), e.g. 64,512')
+  return mibs.map((n) => n * 1024 * 1024)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -275,22 +283,35 @@ async function runPaced(s: Scenario, options: Options, seconds = options.pacedS)
   return result
 }
 
-/** Fills the fill gateway's cache to its byte bound with distinct customers; reads its RSS. */
-async function fillCache(options: Options, answerBytes: number): Promise<FillResult> {
-  const gw = server('gwFill')
+/**
+ * Starts a gateway whose cache is bounded by `boundBytes`, fills it to its bound with distinct
+ * customers, reads its RSS and live memory, and stops it (a 512 MiB fill should not weigh on
+ * the next one).
+ */
+async function fillCache(options: Options, crmUrl: string, boundBytes: number, answerBytes: number): Promise<FillResult> {
+  const gw = await startServer('gwFill', 'gateway', { crmUrl, cache: { maxBytes: boundBytes, ttlMs: 3_600_000 } }, options, ['--expose-gc'])
+  try {
+    return await fill(gw, options, boundBytes, answerBytes)
+  } finally {
+    await stopAll([gw])
+    servers.delete('gwFill')
+  }
+}
+
+async function fill(gw: Server, options: Options, boundBytes: number, answerBytes: number): Promise<FillResult> {
   // Steady state first (JIT warm, pools open), then the empty-cache RSS.
   await runWrk({ url: `${gw.url}${ONE}`, script: 'plain', durationSeconds: options.warmupS, connections: options.connections, headers: POS })
   const rssBeforeKb = procStatusKb(gw.pid, 'VmRSS')
-  const heapBefore = (await memoryAfterGc(gw)).heapUsed
+  const before = await memoryAfterGc(gw)
   resetPeakRss(gw.pid)
-  // What read-cache.ts counts per entry: the JSON (one byte a character), the key, 160 bytes.
-  const entryBytes = answerBytes - '{"customer":}'.length + 'demo-crm:F00000000'.length + 160
-  const count = Math.ceil((options.fillBytes / entryBytes) * 1.25)
+  // What read-cache.ts counts per entry: the JSON bytes (ASCII here), the key, the overhead.
+  const entryBytes = answerBytes - '{"customer":}'.length + 'demo-crm:F00000000'.length + ENTRY_OVERHEAD_BYTES
+  const count = Math.ceil((boundBytes / entryBytes) * 1.25)
   const run = await runWrk({
     url: `${gw.url}${SPI_CUSTOMERS}/`,
     script: 'distinct',
     scriptArgs: [`${SPI_CUSTOMERS}/`, String(count), '1'],
-    durationSeconds: 300,
+    durationSeconds: 600,
     connections: options.connections,
     headers: POS,
     stopsItself: true
@@ -303,13 +324,14 @@ async function fillCache(options: Options, answerBytes: number): Promise<FillRes
   const last = await get(`${gw.url}${SPI_CUSTOMERS}/${lastId}`, POS)
   const firstGone = await get(`${gw.url}${SPI_CUSTOMERS}/F00000000`, POS)
   return {
-    boundBytes: options.fillBytes,
+    boundBytes,
     customers: run.requests,
     entryBytes,
     rssBeforeKb,
     rssAfterKb,
     peakKb,
-    liveHeapAddedBytes: collected.heapUsed - heapBefore,
+    liveHeapAddedBytes: collected.heapUsed - before.heapUsed,
+    liveBuffersAddedBytes: collected.arrayBuffers - before.arrayBuffers,
     rssAfterGcKb: collected.rss / 1024,
     lastCached: last.headers.get('x-cache') === 'hit',
     firstEvicted: firstGone.headers.get('x-cache') === 'miss',
@@ -351,8 +373,7 @@ async function main(): Promise<void> {
     startServer('gwHit', 'gateway', { crmUrl: crm.url }, options),
     startServer('gwMiss', 'gateway', { crmUrl: crm.url, cache: { enabled: false } }, options),
     startServer('gwWrite', 'gateway', { crmUrl: crm.url }, options),
-    startServer('gwDown', 'gateway', { crmUrl: downUrl }, options),
-    startServer('gwFill', 'gateway', { crmUrl: crm.url, cache: { maxBytes: options.fillBytes, ttlMs: 600_000 } }, options, ['--expose-gc'])
+    startServer('gwDown', 'gateway', { crmUrl: downUrl }, options)
   ])
   const body = await checkScenarios()
   await startServer('bare', 'bare', { body }, options)
@@ -393,8 +414,14 @@ async function main(): Promise<void> {
     }
   }
 
-  const fill = options.only === undefined || options.only.has('fill') ? await fillCache(options, body.length) : undefined
-  if (fill) log(`cache fill: ${fmt(fill.customers)} customers, RSS ${fmt(fill.rssBeforeKb / 1024, 1)} → ${fmt(fill.rssAfterKb / 1024, 1)} MiB, peak ${fmt(fill.peakKb / 1024, 1)} MiB`)
+  const fills: FillResult[] = []
+  if (options.only === undefined || options.only.has('fill')) {
+    for (const bound of options.fillBounds) {
+      const f = await fillCache(options, crm.url, bound, body.length)
+      fills.push(f)
+      log(`cache fill ${fmt(bound / 1048576)} MiB: ${fmt(f.customers)} customers, RSS ${fmt(f.rssBeforeKb / 1024, 1)} → ${fmt(f.rssAfterKb / 1024, 1)} MiB, peak ${fmt(f.peakKb / 1024, 1)} MiB`)
+    }
+  }
   await stopServers()
   const mapping = options.only === undefined || options.only.has('mapping') ? await runMapping(options) : undefined
 
@@ -441,7 +468,7 @@ async function main(): Promise<void> {
     rate: options.rate,
     answerBytes: body.length,
     scenarios: figures,
-    fill,
+    fills,
     mapping,
     elapsedS: (Date.now() - started) / 1000
   }

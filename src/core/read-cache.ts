@@ -36,10 +36,12 @@ interface InFlight {
 }
 
 /**
- * Per-entry memory beyond the JSON bytes and the key: the entry, its Buffer and backing-store
- * objects, lru-cache's slots. Measured (bench cache fill, after a full GC): see BENCHMARKS.md.
+ * Per-entry memory beyond the JSON bytes and the key: the entry, its Buffer object, the key's
+ * Map slot and lru-cache's arrays. Measured by the bench's cache fill (after full GCs): ~408
+ * bytes of V8 heap per entry, its ~32-byte key string included; the Buffer's native
+ * bookkeeping outside both heaps is not counted. See BENCHMARKS.md.
  */
-const ENTRY_OVERHEAD_BYTES = 160
+export const ENTRY_OVERHEAD_BYTES = 384
 
 export class ReadCache {
   readonly #lru: LRUCache<string, Entry>
