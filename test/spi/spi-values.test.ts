@@ -4,7 +4,7 @@
  */
 import t from 'tap'
 import { normalizeBirthday } from '../../src/spi/birthday.js'
-import { cleanCustomerInput, unwrapCustomer } from '../../src/spi/envelope.js'
+import { cleanCustomerInput, unwrapCustomer, wrapCustomerJson } from '../../src/spi/envelope.js'
 import { parseSearchQuery } from '../../src/spi/search-query.js'
 import { localizeError } from '../../src/spi/localize-error.js'
 import { GatewayError } from '../../src/spi/error-catalogue.js'
@@ -20,6 +20,15 @@ t.test('birthday: accepted forms and the emitted form (CONTRACT §6)', async (t)
   }
   t.equal(normalizeBirthday(1.5), undefined, 'a fractional epoch is refused')
   t.equal(normalizeBirthday(8.64e15 + 1), undefined, 'an epoch out of Date range is refused')
+})
+
+t.test('envelope out, for a customer already serialized: bytes (cached) or text', async (t) => {
+  const json = '{"profile":{"firstName":"Zoë"}}'
+  const bytes = Buffer.from(json)
+  t.equal(wrapCustomerJson(json, 'wrapped'), `{"customer":${json}}`)
+  t.same(JSON.parse(String(wrapCustomerJson(bytes, 'wrapped'))), { customer: { profile: { firstName: 'Zoë' } } })
+  t.equal(wrapCustomerJson(bytes, 'bare'), bytes, 'bare: the same bytes, not a copy')
+  t.equal(wrapCustomerJson(json, 'bare'), json)
 })
 
 t.test('envelope: both forms in; a bare customer may carry its own `customer` field', async (t) => {
