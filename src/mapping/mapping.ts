@@ -9,6 +9,7 @@ import type { Customer, SearchParam } from '../spi/customer-schema.js'
 import { compileTable, runRead, runWrite } from './compile.js'
 import { MappingValueError, type ReadIssueHandler } from './errors.js'
 import { reads, type MappingModel, type SearchRowModel, type TableModel } from './model.js'
+import { rootScope } from './read-scope.js'
 import { TransformError } from './transforms/index.js'
 
 export interface MappingSample {
@@ -89,7 +90,8 @@ export function createMapping(model: MappingModel, file: string, options: Mappin
     fromCrm(record, onReadIssue) {
       const out: Customer = {}
       if (typeof record !== 'object' || record === null) return out
-      runRead(root, record, out, onReadIssue ?? options.onReadIssue, '', '')
+      const sink = onReadIssue ?? options.onReadIssue
+      runRead(root, record, out, sink === undefined ? undefined : rootScope(sink))
       return out
     },
     criterion: searchFunction(model.search)

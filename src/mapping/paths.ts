@@ -18,6 +18,11 @@ export interface Path {
 
 export const REFUSED_SEGMENTS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype'])
 
+/** `REFUSED_SEGMENTS.has(key)` as plain comparisons, for the per-key loops of value copies. */
+export function isRefusedKey(key: string): boolean {
+  return key === '__proto__' || key === 'constructor' || key === 'prototype'
+}
+
 const NAME = /^[A-Za-z_$][A-Za-z0-9_$-]*$/
 const INDEX = /^(?:0|[1-9][0-9]{0,5})$/
 

@@ -3,7 +3,7 @@
  * object, a JSON text field, …). Built from fresh plain objects, skipping the keys that could
  * reach a prototype, with a depth limit so a hostile record cannot blow the stack.
  */
-import { REFUSED_SEGMENTS } from './paths.js'
+import { isRefusedKey } from './paths.js'
 import { TransformError } from './transforms/types.js'
 
 const MAX_DEPTH = 32
@@ -14,8 +14,10 @@ export function cloneForWrite(value: unknown, depth = 0): unknown {
   if (depth >= MAX_DEPTH) throw new TransformError(`nested deeper than ${MAX_DEPTH} levels`)
   if (Array.isArray(value)) return value.map((v) => cloneForWrite(v, depth + 1))
   const out: Record<string, unknown> = {}
-  for (const key of Object.keys(value)) {
-    if (REFUSED_SEGMENTS.has(key)) continue
+  const keys = Object.keys(value)
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string
+    if (isRefusedKey(key)) continue
     out[key] = cloneForWrite((value as Record<string, unknown>)[key], depth + 1)
   }
   return out
@@ -44,8 +46,10 @@ export function cloneForRead(value: unknown, depth = 0): unknown {
   }
   const out: Record<string, unknown> = {}
   let empty = true
-  for (const key of Object.keys(value)) {
-    if (REFUSED_SEGMENTS.has(key)) continue
+  const keys = Object.keys(value)
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string
+    if (isRefusedKey(key)) continue
     const copy = cloneForRead((value as Record<string, unknown>)[key], depth + 1)
     if (copy === undefined) continue
     out[key] = copy

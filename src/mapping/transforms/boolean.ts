@@ -27,9 +27,17 @@ export const booleanTransform: ValueTransformDefinition = {
     }
     const yesKey = yes.toLowerCase()
     const noKey = no.toLowerCase()
+    // The CRM usually answers the very word the gateway wrote: recognise it before trimming
+    // and lower-casing (which allocate), when that word is itself in canonical form.
+    const yesExact = yes.trim().toLowerCase() === yesKey ? yes : null
+    const noExact = no.trim().toLowerCase() === noKey ? no : null
     return {
       write: (v) => (expectBoolean(v) ? yes : no),
       read(v) {
+        if (typeof v === 'string') {
+          if (v === yesExact) return true
+          if (v === noExact) return false
+        }
         const key = typeof v === 'string' ? v.trim().toLowerCase() : typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined
         if (key === yesKey) return true
         if (key === noKey) return false

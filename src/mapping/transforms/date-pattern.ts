@@ -89,16 +89,44 @@ export function isValidParts(p: DateParts): boolean {
   )
 }
 
-function fieldOf(d: DateParts, token: TokenName): number {
-  switch (token) {
-    case 'YYYY': return d.year ?? 0
-    case 'MM': case 'M': return d.month
-    case 'DD': case 'D': return d.day
-    case 'HH': case 'H': return d.hour
-    case 'mm': return d.minute
-    case 'ss': return d.second
-    case 'SSS': return d.millisecond
+/** The DateParts field a token fills, as a number for the per-call switches. */
+const YEAR = 0
+const MONTH = 1
+const DAY = 2
+const HOUR = 3
+const MINUTE = 4
+const SECOND = 5
+const MILLISECOND = 6
+const FIELD: Record<TokenName, number> = { YYYY: YEAR, MM: MONTH, M: MONTH, DD: DAY, D: DAY, HH: HOUR, H: HOUR, mm: MINUTE, ss: SECOND, SSS: MILLISECOND }
+
+function fieldOf(d: DateParts, field: number): number {
+  switch (field) {
+    case YEAR: return d.year ?? 0
+    case MONTH: return d.month
+    case DAY: return d.day
+    case HOUR: return d.hour
+    case MINUTE: return d.minute
+    case SECOND: return d.second
+    default: return d.millisecond
   }
+}
+
+type Draft = { -readonly [K in keyof DateParts]: DateParts[K] }
+
+function setField(d: Draft, field: number, n: number): void {
+  switch (field) {
+    case YEAR: d.year = n; break
+    case MONTH: d.month = n; break
+    case DAY: d.day = n; break
+    case HOUR: d.hour = n; break
+    case MINUTE: d.minute = n; break
+    case SECOND: d.second = n; break
+    default: d.millisecond = n
+  }
+}
+
+function draft(): Draft {
+  return { year: undefined, month: 0, day: 0, hour: 0, minute: 0, second: 0, millisecond: 0 }
 }
 
 /** The pattern text of lexed parts (letters in literals bracketed again). */
@@ -106,8 +134,64 @@ function partsText(parts: readonly Part[]): string {
   return parts.map((p) => ('token' in p ? p.token : /[A-Za-z]/.test(p.literal) ? `[${p.literal}]` : p.literal)).join('')
 }
 
+const TWO_DIGITS: readonly string[] = Array.from({ length: 100 }, (_, n) => String(n).padStart(2, '0'))
+
 function pad(n: number, width: number): string {
+  // Months, days and times are one or two digits: a table instead of building the text.
+  if (width === 2 && n >= 0 && n < 100 && Math.floor(n) === n) return TWO_DIGITS[n] as string
   return String(n).padStart(width, '0')
+}
+
+/** A part in one shape (literal or token), so the per-call loops see a single object layout. */
+interface Step {
+  readonly literal: string
+  /** The DateParts field of a token; -1 for a literal. */
+  readonly field: number
+  /** Characters a literal takes; the digits a token is written with (at least). */
+  readonly width: number
+  /** A token whose regex takes a range of digit counts (`M`: one or two). */
+  readonly variable: boolean
+}
+
+function toStep(p: Part): Step {
+  if ('literal' in p) return { literal: p.literal, field: -1, width: p.literal.length, variable: false }
+  // `(\d{1,2})` (M, D, H) takes one or two digits.
+  return { literal: '', field: FIELD[p.token], width: WIDTH[p.token], variable: DIGITS[p.token].includes(',') }
+}
+
+/**
+ * When every token has a fixed number of digits (`MM/DD/YYYY`, `YYYY-MM-DD[T]HH:mm:ss`, but not
+ * `M/D/YYYY`), the pattern's regular expression accepts exactly the texts of one length whose
+ * digits and literals sit at fixed places: checked here character by character, without the
+ * match array and substrings a regex match allocates. Undefined for other patterns.
+ */
+function fixedWidthScanner(steps: readonly Step[]): ((input: string) => DateParts | undefined) | undefined {
+  let length = 0
+  for (const step of steps) {
+    if (step.variable) return undefined
+    length += step.width
+  }
+  return (input) => {
+    if (input.length !== length) return undefined
+    const d = draft()
+    let at = 0
+    for (let i = 0; i < steps.length; i++) {
+      const step = steps[i] as Step
+      const end = at + step.width
+      if (step.field < 0) {
+        for (let k = 0; at < end; at++, k++) if (input.charCodeAt(at) !== step.literal.charCodeAt(k)) return undefined
+        continue
+      }
+      let n = 0
+      for (; at < end; at++) {
+        const digit = input.charCodeAt(at) - 48
+        if (digit < 0 || digit > 9) return undefined
+        n = n * 10 + digit
+      }
+      setField(d, step.field, n)
+    }
+    return isValidParts(d) ? d : undefined
+  }
 }
 
 function build(text: string, parts: readonly Part[]): DatePattern {
@@ -119,37 +203,27 @@ function build(text: string, parts: readonly Part[]): DatePattern {
     seen.add(kind)
   }
   if (!seen.has('M') || !seen.has('D')) throw new TransformParamError(`bad date pattern "${text}": needs a month (MM or M) and a day (DD or D)`)
-  const tokens = parts.flatMap((p) => ('token' in p ? [p.token] : []))
   const re = new RegExp('^' + parts.map((p) => ('token' in p ? DIGITS[p.token] : p.literal.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('') + '$')
+  const steps = parts.map(toStep)
+  const fields = steps.flatMap((step) => (step.field < 0 ? [] : [step.field]))
+  const scan = fixedWidthScanner(steps)
 
   const pattern: DatePattern = {
     text,
     hasYear: seen.has('Y'),
     parse(input) {
+      if (scan !== undefined) return scan(input)
       const m = re.exec(input)
       if (m === null) return undefined
-      let year: number | undefined
-      let month = 0, day = 0, hour = 0, minute = 0, second = 0, millisecond = 0
-      for (let i = 0; i < tokens.length; i++) {
-        const n = Number(m[i + 1])
-        switch (tokens[i]) {
-          case 'YYYY': year = n; break
-          case 'MM': case 'M': month = n; break
-          case 'DD': case 'D': day = n; break
-          case 'HH': case 'H': hour = n; break
-          case 'mm': minute = n; break
-          case 'ss': second = n; break
-          case 'SSS': millisecond = n; break
-        }
-      }
-      const parsed = { year, month, day, hour, minute, second, millisecond }
-      return isValidParts(parsed) ? parsed : undefined
+      const d = draft()
+      for (let i = 0; i < fields.length; i++) setField(d, fields[i] as number, Number(m[i + 1]))
+      return isValidParts(d) ? d : undefined
     },
     format(d) {
       let out = ''
-      for (const p of parts) {
-        if ('literal' in p) { out += p.literal; continue }
-        out += pad(fieldOf(d, p.token), WIDTH[p.token])
+      for (let i = 0; i < steps.length; i++) {
+        const step = steps[i] as Step
+        out += step.field < 0 ? step.literal : pad(fieldOf(d, step.field), step.width)
       }
       return out
     },
@@ -173,18 +247,76 @@ export function compileDatePattern(text: string): DatePattern {
   return build(text, lex(text))
 }
 
+const DAY_MS = 86_400_000
+/** The Date range (ECMAScript time values), beyond which Date answers NaN fields. */
+const MAX_TIME = 8.64e15
+/** Days from 0000-03-01 to 1970-01-01 in the proleptic Gregorian calendar Date uses. */
+const EPOCH_SHIFT = 719_468
+const DAYS_PER_ERA = 146_097
+
+function isIntIn(n: number, min: number, max: number): boolean {
+  return n >= min && n <= max && Math.floor(n) === n
+}
+
+/**
+ * Days since 1970-01-01 of a calendar date (H. Hinnant's days_from_civil), counting a day
+ * past the month's end into the next month as Date.setUTCFullYear does.
+ */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year
+  const era = Math.floor(y / 400)
+  const yoe = y - era * 400
+  const doy = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy
+  return era * DAYS_PER_ERA + doe - EPOCH_SHIFT
+}
+
 /** Epoch milliseconds of parts that carry a year (UTC); setUTCFullYear keeps years < 100 literal. */
 export function partsToEpoch(p: DateParts): number {
+  const year = p.year ?? 2000
+  // What parsing yields (a 4-digit year, a real month, in-range times) is computed directly;
+  // anything else takes Date's own rules, so results stay those of the Date code below.
+  if (
+    isIntIn(year, 0, 9999) && isIntIn(p.month, 1, 12) && isIntIn(p.day, 1, 31) && isIntIn(p.hour, 0, 23) &&
+    isIntIn(p.minute, 0, 59) && isIntIn(p.second, 0, 59) && isIntIn(p.millisecond, 0, 999)
+  ) {
+    return daysFromCivil(year, p.month, p.day) * DAY_MS + p.hour * 3_600_000 + p.minute * 60_000 + p.second * 1000 + p.millisecond
+  }
   const d = new Date(0)
-  d.setUTCFullYear(p.year ?? 2000, p.month - 1, p.day)
+  d.setUTCFullYear(year, p.month - 1, p.day)
   d.setUTCHours(p.hour, p.minute, p.second, p.millisecond)
   return d.getTime()
 }
 
-export function epochToParts(ms: number): DateParts {
-  const d = new Date(ms)
+/** The UTC fields of an epoch time; the arithmetic of H. Hinnant's civil_from_days. */
+export function epochToParts(epochMs: number): DateParts {
+  // Date truncates a fractional time value; out of its range every field is NaN (Date's way).
+  const ms = Math.trunc(epochMs)
+  if (!(Math.abs(ms) <= MAX_TIME)) {
+    const d = new Date(epochMs)
+    return {
+      year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(),
+      hour: d.getUTCHours(), minute: d.getUTCMinutes(), second: d.getUTCSeconds(), millisecond: d.getUTCMilliseconds()
+    }
+  }
+  const days = Math.floor(ms / DAY_MS)
+  // Within Date's range every quantity below fits 32 bits: integer arithmetic (`| 0`, `%` on
+  // int32) instead of floating-point division, floor and remainder.
+  const inDay = (ms - days * DAY_MS) | 0
+  const z = (days + EPOCH_SHIFT) | 0
+  const era = Math.floor(z / DAYS_PER_ERA)
+  const doe = (z - era * DAYS_PER_ERA) | 0
+  const yoe = ((doe - ((doe / 1460) | 0) + ((doe / 36_524) | 0) - ((doe / 146_096) | 0)) / 365) | 0
+  const doy = (doe - (365 * yoe + ((yoe / 4) | 0) - ((yoe / 100) | 0))) | 0
+  const mp = ((5 * doy + 2) / 153) | 0
+  const month = mp < 10 ? mp + 3 : mp - 9
   return {
-    year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(),
-    hour: d.getUTCHours(), minute: d.getUTCMinutes(), second: d.getUTCSeconds(), millisecond: d.getUTCMilliseconds()
+    year: yoe + era * 400 + (month <= 2 ? 1 : 0),
+    month,
+    day: doy - (((153 * mp + 2) / 5) | 0) + 1,
+    hour: (inDay / 3_600_000) | 0,
+    minute: ((inDay / 60_000) | 0) % 60,
+    second: ((inDay / 1000) | 0) % 60,
+    millisecond: inDay % 1000
   }
 }

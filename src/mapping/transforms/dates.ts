@@ -10,7 +10,7 @@
  *   pattern: `birthday:MM/DD/YYYY|MM/DD`.
  * Everything is UTC, so a date never shifts by a day with the server's time zone.
  */
-import { compileDatePattern, epochToParts, isValidParts, partsToEpoch, type DatePattern } from './date-pattern.js'
+import { compileDatePattern, epochToParts, isValidParts, partsToEpoch, type DateParts, type DatePattern } from './date-pattern.js'
 import { TransformError, TransformParamError, type ValueTransformDefinition } from './types.js'
 
 const DAY_MS = 86_400_000
@@ -74,8 +74,10 @@ function crmCodec(param: string | undefined, transform: string): CrmDateCodec {
   return patternCodec(pattern)
 }
 
-const SPI_DATE = /^(\d{4})-(\d{2})-(\d{2})$/
-const SPI_YEARLESS = /^(?:--)?(\d{2})-(\d{2})$/
+// The SPI's own date forms, as patterns: strict like the CRM ones and parsed without a regex.
+const SPI_DATE = compileDatePattern('YYYY-MM-DD')
+const SPI_YEARLESS = compileDatePattern('--MM-DD')
+const SPI_YEARLESS_SHORT = compileDatePattern('MM-DD')
 
 function midnight(ms: number): number {
   return Math.floor(ms / DAY_MS) * DAY_MS
@@ -83,15 +85,17 @@ function midnight(ms: number): number {
 
 /** `YYYY-MM-DD` → epoch ms at midnight UTC, or undefined. */
 function parseSpiDate(text: string): number | undefined {
-  const m = SPI_DATE.exec(text)
-  if (m === null) return undefined
-  const parts = { year: Number(m[1]), month: Number(m[2]), day: Number(m[3]), hour: 0, minute: 0, second: 0, millisecond: 0 }
-  return isValidParts(parts) ? partsToEpoch(parts) : undefined
+  const parts = SPI_DATE.parse(text)
+  return parts === undefined ? undefined : partsToEpoch(parts)
+}
+
+/** `--MM-DD` or `MM-DD` (a birthday without a year; 29 February allowed), or undefined. */
+function parseSpiYearless(text: string): DateParts | undefined {
+  return SPI_YEARLESS.parse(text) ?? SPI_YEARLESS_SHORT.parse(text)
 }
 
 function formatSpiDate(ms: number): string {
-  const p = epochToParts(ms)
-  return `${String(p.year).padStart(4, '0')}-${String(p.month).padStart(2, '0')}-${String(p.day).padStart(2, '0')}`
+  return SPI_DATE.format(epochToParts(ms))
 }
 
 function isEpoch(value: unknown): value is number {
@@ -164,9 +168,8 @@ const birthdayTransform: ValueTransformDefinition = {
         if (typeof v === 'string') {
           const ms = parseSpiDate(v)
           if (ms !== undefined) return crm.format(ms)
-          const m = SPI_YEARLESS.exec(v)
-          const parts = m === null ? undefined : { year: undefined, month: Number(m[1]), day: Number(m[2]), hour: 0, minute: 0, second: 0, millisecond: 0 }
-          if (parts !== undefined && isValidParts(parts)) {
+          const parts = parseSpiYearless(v)
+          if (parts !== undefined) {
             if (yearless === undefined) throw new TransformError('this CRM field cannot hold a birthday without a year')
             return yearless.format(parts)
           }
@@ -178,7 +181,7 @@ const birthdayTransform: ValueTransformDefinition = {
         if (ms !== undefined) return formatSpiDate(ms)
         const parts = yearless !== undefined && typeof v === 'string' ? yearless.parse(v) : undefined
         if (parts === undefined) throw new TransformError(`not a date in ${readLabel}`)
-        return `--${String(parts.month).padStart(2, '0')}-${String(parts.day).padStart(2, '0')}`
+        return SPI_YEARLESS.format(parts)
       }
     }
   }
