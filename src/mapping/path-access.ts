@@ -1,17 +1,22 @@
 /**
- * A parsed path prepared once at load for the per-call reads and writes: its first segments
- * held in fields, plus what a write creates before each of them. `readPath` / `writePath` then
- * do for 1-, 2- and 3-segment paths (nearly every path in a table) a few property accesses,
- * without the loop over a segment array of the generic walkers `getAt` / `setAt`
- * (./paths.ts), whose results they equal exactly. Both are small module functions, always the
- * same ones, so the JIT inlines them into the row steps that call them (a closure per path
- * would be a different function per row, hence a call that is never inlined).
+ * A parsed path prepared once at load for the per-call reads and writes: a small function of
+ * its own for each direction, generated from its segments (`c["profile"]["firstName"]`).
  *
- * No generated code: nothing from a table is ever evaluated, so this stays injection-proof and
- * works under a CSP that forbids `eval`/`new Function`. The safety rules are those of
- * ./paths.ts: segments were checked by `parsePath` (no `__proto__`, `constructor`,
- * `prototype`); a read follows data only (a function met counts as missing); a write only
- * creates plain objects, or arrays before an index.
+ * Why generated: a table-driven mapper otherwise reads and writes every field through one
+ * shared piece of code with a key from the table (`obj[key]`), whose inline cache sees every
+ * field of every table and goes megamorphic: ~10–13 ns a field, a third of a round trip
+ * (BENCHMARKS.md, change 9). A function per path has its own inline caches, each seeing one
+ * property name (BENCHMARKS.md, change 10: ~6.1 → ~5.0 µs both ways, with wide records now
+ * built by named stores, which keep V8's fast object layout). This is what ajv and
+ * fast-json-stringify (Fastify's validators and serializers) already do, so the gateway never
+ * ran where code generation is forbidden (`--disallow-code-generation-from-strings`).
+ *
+ * Nothing from a table reaches the generated code but property names and indexes, checked by
+ * `parsePath` (names of letters, digits, `_ $ -`; never `__proto__`, `constructor`,
+ * `prototype`) and written as JSON string literals or integers. The rules are those of the
+ * generic walkers in ./paths.ts, whose results these equal exactly: a read follows data only
+ * (a step under a non-object, or a function met, is missing); a write creates plain objects,
+ * or arrays before an index, and shadows anything else found on the way.
  */
 import type { Path, Segment } from './paths.js'
 
@@ -20,89 +25,61 @@ type Container = Record<Segment, unknown>
 export interface CompiledPath {
   /** As written in the table, for messages. */
   readonly text: string
-  readonly length: number
-  /** The first three segments; `''` past the end of a shorter path (never read then). */
+  /** The first segment (`''` for the empty path): what a group enters or creates. */
   readonly s0: Segment
-  readonly s1: Segment
-  readonly s2: Segment
-  /** Whether a write creates a list (the next segment is an index) under s0, s1. */
-  readonly list1: boolean
-  readonly list2: boolean
   readonly segments: readonly Segment[]
+  /** `getAt(root, segments)`. */
+  readonly get: (root: unknown) => unknown
+  /** `setAt(root, segments, value)`. */
+  readonly set: (root: Container, value: unknown) => void
 }
 
 export function compilePath(path: Path): CompiledPath {
   const segments = [...path.segments]
-  const [s0 = '', s1 = '', s2 = ''] = segments
-  return {
-    text: path.text,
-    length: segments.length,
-    s0,
-    s1,
-    s2,
-    list1: typeof segments[1] === 'number',
-    list2: typeof segments[2] === 'number',
-    segments
-  }
-}
-
-/** The step under a non-object (a string, a number, `null`…) is missing, as in `getAt`. */
-function under(cur: unknown, seg: Segment): unknown {
-  return typeof cur === 'object' && cur !== null ? (cur as Container)[seg] : undefined
+  return { text: path.text, s0: segments[0] ?? '', segments, get: generateRead(segments), set: generateWrite(segments) }
 }
 
 /** `getAt(root, path.segments)`. */
 export function readPath(path: CompiledPath, root: unknown): unknown {
-  let cur: unknown
-  switch (path.length) {
-    case 1:
-      cur = under(root, path.s0)
-      break
-    case 2:
-      cur = under(under(root, path.s0), path.s1)
-      break
-    case 3:
-      cur = under(under(under(root, path.s0), path.s1), path.s2)
-      break
-    default: {
-      // Longer paths (and the empty one, which `parsePath` never yields) walk like `getAt`.
-      const all = path.segments
-      cur = root
-      for (let i = 0; i < all.length; i++) cur = under(cur, all[i] as Segment)
-    }
-  }
-  return typeof cur === 'function' ? undefined : cur
-}
-
-/** The container under `seg`, created (an array when `list`, else a plain object) if absent. */
-function child(cur: Container, seg: Segment, list: boolean): Container {
-  const next = cur[seg]
-  // `cur` is always an object the mapper created; an inherited method found under `seg` is not
-  // an object, so it is shadowed by a fresh own container, never written into.
-  if (typeof next === 'object' && next !== null) return next as Container
-  const made: Container = list ? ([] as unknown as Container) : {}
-  cur[seg] = made
-  return made
+  return path.get(root)
 }
 
 /** `setAt(root, path.segments, value)`. */
 export function writePath(path: CompiledPath, root: Container, value: unknown): void {
-  switch (path.length) {
-    case 1:
-      root[path.s0] = value
-      return
-    case 2:
-      child(root, path.s0, path.list1)[path.s1] = value
-      return
-    case 3:
-      child(child(root, path.s0, path.list1), path.s1, path.list2)[path.s2] = value
-      return
-    default: {
-      const all = path.segments
-      const last = all.length - 1
-      let cur = root
-      for (let i = 0; i < last; i++) cur = child(cur, all[i] as Segment, typeof all[i + 1] === 'number')
-      cur[all[last] as Segment] = value
+  path.set(root, value)
+}
+
+/** A checked segment as a property access: `["name"]` (a JSON string literal) or `[3]`. */
+function access(seg: Segment): string {
+  if (typeof seg === 'number') {
+    if (!Number.isSafeInteger(seg) || seg < 0) throw new Error(`bad path index ${seg}`)
+    return `[${seg}]`
+  }
+  return `[${JSON.stringify(seg)}]`
+}
+
+function generateRead(segments: readonly Segment[]): (root: unknown) => unknown {
+  let body = 'let c = root\n'
+  for (const seg of segments) body += `if (typeof c !== "object" || c === null) return undefined\nc = c${access(seg)}\n`
+  body += 'return typeof c === "function" ? undefined : c'
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- see the file's comment
+  return new Function('root', body) as (root: unknown) => unknown
+}
+
+function generateWrite(segments: readonly Segment[]): (root: Container, value: unknown) => void {
+  const last = segments[segments.length - 1]
+  if (last === undefined) {
+    return () => {
+      throw new Error('the empty path cannot be written')
     }
   }
+  let body = 'let c = root, n\n'
+  for (let i = 0; i < segments.length - 1; i++) {
+    const at = access(segments[i] as Segment)
+    const made = typeof segments[i + 1] === 'number' ? '[]' : '{}'
+    body += `n = c${at}\nif (typeof n !== "object" || n === null) { n = ${made}; c${at} = n }\nc = n\n`
+  }
+  body += `c${access(last)} = value`
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- see the file's comment
+  return new Function('root', 'value', body) as (root: Container, value: unknown) => void
 }

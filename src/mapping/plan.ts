@@ -16,7 +16,6 @@
 import { compilePath, type CompiledPath } from './path-access.js'
 import type { Segment } from './paths.js'
 import type { ReadScope } from './read-scope.js'
-import { ShapeWarmer, WIDE_OBJECT_KEYS } from './shape-warmer.js'
 import { makePipeline, type Pipeline } from './value-pipeline.js'
 
 export type Obj = Record<Segment, unknown>
@@ -57,14 +56,11 @@ export interface Plan<S> {
   readonly plans: readonly Plan<S>[]
   /** Groups: some row in it has a default (a FROM group then runs even when `key` is absent). */
   readonly anyDefault: boolean
-  /** TO group: set when the object it fills may be wide (see ./shape-warmer.ts). */
-  readonly warmer: ShapeWarmer | undefined
 }
 
-/** The plans of one direction and the warmer of the object they fill, if it may be wide. */
+/** The plans of one direction. */
 export interface PlanList<S> {
   readonly plans: readonly Plan<S>[]
-  readonly warmer: ShapeWarmer | undefined
 }
 
 export interface CompiledTable {
@@ -95,7 +91,6 @@ class PlanRecord<S> implements Plan<S> {
   readonly fresh: boolean
   readonly plans: readonly Plan<S>[]
   readonly anyDefault: boolean
-  readonly warmer: ShapeWarmer | undefined
 
   constructor(fields: Partial<Plan<S>> & Pick<Plan<S>, 'kind'>) {
     this.kind = fields.kind
@@ -112,7 +107,6 @@ class PlanRecord<S> implements Plan<S> {
     this.fresh = fields.fresh ?? false
     this.plans = fields.plans ?? []
     this.anyDefault = fields.anyDefault ?? false
-    this.warmer = fields.warmer
   }
 }
 
@@ -151,20 +145,6 @@ export function valuePlan<S>(fields: {
 /** `to` is only recorded (the step writes by itself), to size the object it writes into. */
 export function stepPlan<S>(step: S, to: readonly Segment[]): Plan<S> {
   return new PlanRecord<S>({ kind: STEP, to: compilePath({ text: '', segments: to }), step })
-}
-
-/** The distinct keys the plans write directly into their target (for sizing the warmer). */
-function directKeys<S>(plans: readonly Plan<S>[], out = new Set<Segment>()): Set<Segment> {
-  for (const plan of plans) {
-    if (plan.kind === FROM_GROUP) directKeys(plan.plans, out)
-    else if (plan.kind === TO_GROUP) out.add(plan.key)
-    else out.add(plan.to.s0)
-  }
-  return out
-}
-
-function warmerFor<S>(plans: readonly Plan<S>[]): ShapeWarmer | undefined {
-  return directKeys(plans).size >= WIDE_OBJECT_KEYS ? new ShapeWarmer() : undefined
 }
 
 /** How many units from `at` on share the first segment of `side` (2 or more segments each). */
@@ -230,8 +210,7 @@ function planUnits<S>(units: readonly Unit<S>[], target: Target): Plan<S>[] {
       list: side === 'to' && typeof unit.to[1] === 'number',
       fresh: side === 'to' && target.fresh && !target.written.has(key),
       plans: inner,
-      anyDefault: anyDefault(inner),
-      warmer: side === 'to' ? warmerFor(inner) : undefined
+      anyDefault: anyDefault(inner)
     }))
     if (side === 'to') target.written.add(key)
     i += n
@@ -249,5 +228,5 @@ function rebase<S>(unit: Unit<S>, side: 'from' | 'to'): Unit<S> {
 /** The plans of a table: run on a new, empty object each time (see ./run.ts). */
 export function planList<S>(units: readonly Unit<S>[]): PlanList<S> {
   const plans = planUnits(units, { fresh: true, written: new Set() })
-  return { plans, warmer: warmerFor(plans) }
+  return { plans }
 }

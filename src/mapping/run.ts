@@ -1,8 +1,8 @@
 /**
  * Runs compiled plans (./plan.ts), per call. A value row runs inline here — read, absent and
  * `""` rules, conversion, write — so a customer costs no function call per field besides its
- * transforms; the path and conversion helpers used are the same functions for every row,
- * which the JIT inlines.
+ * transforms and its path's own generated accessors (./path-access.ts); the conversion
+ * helpers are the same functions for every row, which the JIT inlines.
  *
  * The absent / clear rules of src/core/mapper.ts, for every row alike:
  * - write: `undefined`/`null` → nothing (or the row's default); `""` → `""` (clears);
@@ -10,8 +10,7 @@
  * A write failure throws MappingValueError naming the SPI field (with list indexes); a read
  * failure drops that value and reports it to the issue sink, never failing the customer.
  *
- * Runners return a hash of which plans wrote (0: none), which names the shape of the object
- * they filled for ./shape-warmer.ts.
+ * Runners return whether they wrote anything.
  */
 import { MappingValueError } from './errors.js'
 import { readPath, writePath } from './path-access.js'
@@ -19,7 +18,6 @@ import type { Segment } from './paths.js'
 import { FROM_GROUP, STEP, TO_GROUP, type CompiledTable, type Obj, type Plan, type ReadStep, type WriteStep } from './plan.js'
 import { report, type ReadScope } from './read-scope.js'
 import { cloneForRead, cloneForWrite } from './safe-value.js'
-import { mixShape } from './shape-warmer.js'
 import { TransformError } from './transforms/index.js'
 import { toCrmValue, toSpiValue } from './value-pipeline.js'
 
@@ -29,7 +27,8 @@ function valueError(field: string, err: unknown): unknown {
 
 /**
  * The object a FROM group's rows read from, as found (a function or any other non-object then
- * makes each of their paths missing, as `getAt` does).
+ * makes each of their paths missing, as `getAt` does). Not a generated accessor: measured, a
+ * group's key through one made no difference (groups are few).
  */
 function enter(src: unknown, key: Segment): unknown {
   return typeof src === 'object' && src !== null ? (src as Obj)[key] : undefined
@@ -71,8 +70,8 @@ function groupTarget(plan: Plan<unknown>, dst: Obj): Obj | undefined {
   return isContainer(existing) ? existing : undefined
 }
 
-export function runWritePlans(plans: readonly Plan<WriteStep>[], src: unknown, dst: Obj): number {
-  let shape = 0
+export function runWritePlans(plans: readonly Plan<WriteStep>[], src: unknown, dst: Obj): boolean {
+  let wrote = false
   let i = 0
   // Set while a value row converts: a TransformError then becomes a MappingValueError naming
   // the row's SPI field. One try around the loop rather than one per row (measured ~2-3%
@@ -83,24 +82,21 @@ export function runWritePlans(plans: readonly Plan<WriteStep>[], src: unknown, d
       const plan = plans[i] as Plan<WriteStep>
       switch (plan.kind) {
         case STEP:
-          if ((plan.step as WriteStep)(src, dst)) shape = mixShape(shape, i + 1)
+          if ((plan.step as WriteStep)(src, dst)) wrote = true
           break
         case FROM_GROUP: {
           const inner = enter(src, plan.key)
           // Nothing under an absent object is written, unless a row has a default.
           if (!isContainer(inner) && !plan.anyDefault) break
-          const wrote = runWritePlans(plan.plans, inner, dst)
-          if (wrote !== 0) shape = mixShape(shape, wrote)
+          if (runWritePlans(plan.plans, inner, dst)) wrote = true
           break
         }
         case TO_GROUP: {
           const existing = groupTarget(plan, dst)
           const inner = existing ?? ((plan.list ? [] : {}) as Obj)
-          const wrote = runWritePlans(plan.plans, src, inner)
-          if (wrote === 0) break
+          if (!runWritePlans(plan.plans, src, inner)) break
           if (existing === undefined) dst[plan.key] = inner
-          plan.warmer?.observe(wrote, inner)
-          shape = mixShape(shape, i + 1)
+          wrote = true
           break
         }
         default: {
@@ -116,60 +112,51 @@ export function runWritePlans(plans: readonly Plan<WriteStep>[], src: unknown, d
             converting = false
           }
           writePath(plan.to, dst, out)
-          shape = mixShape(shape, i + 1)
+          wrote = true
         }
       }
     }
   } catch (err) {
     throw converting ? valueError((plans[i] as Plan<WriteStep>).spiText, err) : err
   }
-  return shape
+  return wrote
 }
 
-export function runReadPlans(plans: readonly Plan<ReadStep>[], src: unknown, dst: Obj, scope: ReadScope | undefined): number {
-  let shape = 0
+export function runReadPlans(plans: readonly Plan<ReadStep>[], src: unknown, dst: Obj, scope: ReadScope | undefined): boolean {
+  let wrote = false
   for (let i = 0; i < plans.length; i++) {
     const plan = plans[i] as Plan<ReadStep>
     switch (plan.kind) {
       case STEP:
-        if ((plan.step as ReadStep)(src, dst, scope)) shape = mixShape(shape, i + 1)
+        if ((plan.step as ReadStep)(src, dst, scope)) wrote = true
         break
       case FROM_GROUP: {
         const inner = enter(src, plan.key)
         if (!isContainer(inner) && !plan.anyDefault) break
-        const wrote = runReadPlans(plan.plans, inner, dst, scope)
-        if (wrote !== 0) shape = mixShape(shape, wrote)
+        if (runReadPlans(plan.plans, inner, dst, scope)) wrote = true
         break
       }
       case TO_GROUP: {
         const existing = groupTarget(plan, dst)
         const inner = existing ?? ((plan.list ? [] : {}) as Obj)
-        const wrote = runReadPlans(plan.plans, src, inner, scope)
-        if (wrote === 0) break
+        if (!runReadPlans(plan.plans, src, inner, scope)) break
         if (existing === undefined) dst[plan.key] = inner
-        plan.warmer?.observe(wrote, inner)
-        shape = mixShape(shape, i + 1)
+        wrote = true
         break
       }
       default:
-        if (readValue(plan, src, dst, scope)) shape = mixShape(shape, i + 1)
+        if (readValue(plan, src, dst, scope)) wrote = true
     }
   }
-  return shape
+  return wrote
 }
 
 /** Maps `src` into `dst` with the table's write rows; false when nothing was written. */
 export function runWrite(table: CompiledTable, src: unknown, dst: Obj): boolean {
-  const wrote = runWritePlans(table.write.plans, src, dst)
-  if (wrote === 0) return false
-  table.write.warmer?.observe(wrote, dst)
-  return true
+  return runWritePlans(table.write.plans, src, dst)
 }
 
 /** Maps `src` into `dst` with the table's read rows; false when nothing was written. */
 export function runRead(table: CompiledTable, src: unknown, dst: Obj, scope: ReadScope | undefined): boolean {
-  const wrote = runReadPlans(table.read.plans, src, dst, scope)
-  if (wrote === 0) return false
-  table.read.warmer?.observe(wrote, dst)
-  return true
+  return runReadPlans(table.read.plans, src, dst, scope)
 }

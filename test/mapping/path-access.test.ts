@@ -98,3 +98,26 @@ function shape(value: unknown): unknown {
   if (typeof value !== 'object' || value === null) return typeof value
   return { list: Array.isArray(value), keys: Object.keys(value).map((k) => [k, shape((value as Record<string, unknown>)[k])]) }
 }
+
+t.test('generated accessors: a name is data in them, never code', async (t) => {
+  // parsePath never yields these; compilePath must stay safe even if handed them directly.
+  const hostile = 'x"] = 1; globalThis.pwned = true; c["y'
+  const p = compilePath({ text: 'hostile', segments: [hostile, 'z'] })
+  const root: Record<Segment, unknown> = {}
+  p.set(root, 7)
+  t.equal((globalThis as { pwned?: unknown }).pwned, undefined, 'nothing from the name ran')
+  t.same(Object.keys(root), [hostile], 'the name is one property key, as written')
+  t.equal(p.get(root), 7)
+  t.equal(read('$a-b_c.d-e', { '$a-b_c': { 'd-e': 'ok' } }), 'ok', 'names with $ - _ are accessed as written')
+  t.throws(() => compilePath({ text: 'bad', segments: ['a', 1.5] }), /bad path index/, 'an index must be a whole number')
+  t.throws(() => compilePath({ text: 'bad', segments: ['a', -1] }), /bad path index/)
+  t.throws(() => writePath(compilePath({ text: '', segments: [] }), {}, 1), /empty path cannot be written/)
+})
+
+t.test('each path gets accessors of its own (their inline caches see one name each)', async (t) => {
+  const a = compilePath(path('profile.firstName'))
+  const b = compilePath(path('profile.lastName'))
+  t.not(a.get, b.get)
+  t.not(a.set, b.set)
+  t.equal(a.s0, 'profile', 'the first segment, for groups')
+})
