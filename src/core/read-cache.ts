@@ -36,12 +36,14 @@ interface InFlight {
 }
 
 /**
- * Per-entry memory beyond the JSON bytes and the key: the entry, its Buffer object, the key's
- * Map slot and lru-cache's arrays. Measured by the bench's cache fill (after full GCs): ~408
- * bytes of V8 heap per entry, its ~32-byte key string included; the Buffer's native
- * bookkeeping outside both heaps is not counted. See BENCHMARKS.md.
+ * Per-entry memory beyond the JSON bytes and the key, so that the bound bounds what entries
+ * really cost: the entry, its Buffer object, the key's Map slot and lru-cache's arrays (~408
+ * bytes of V8 heap per entry, its ~32-byte key string included, measured by the bench's cache
+ * fill after full GCs) and the Buffer's native side — backing-store bookkeeping and malloc
+ * headers, invisible to V8's counters: ~237 bytes of RSS per unpooled Buffer beyond its bytes
+ * and heap, measured on 300,000 of them. See BENCHMARKS.md.
  */
-export const ENTRY_OVERHEAD_BYTES = 384
+export const ENTRY_OVERHEAD_BYTES = 384 + 237
 
 export class ReadCache {
   readonly #lru: LRUCache<string, Entry>
