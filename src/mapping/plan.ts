@@ -11,7 +11,7 @@
  * its rows one by one does: same values, same keys in the same order, same errors.
  *
  * Every plan has the same fields (unused ones neutral), so the runner's reads of them stay
- * monomorphic, i.e. fast (see PlanRecord).
+ * monomorphic, i.e. fast (see planOf).
  */
 import { compilePath, type CompiledPath } from './path-access.js'
 import type { Segment } from './paths.js'
@@ -72,41 +72,27 @@ const NO_PATH = compilePath({ text: '', segments: [] })
 const NO_PIPELINE = makePipeline([], undefined)
 
 /**
- * Builds every plan through one constructor assigning every field in one order: objects made
- * that way share one hidden class, so the runner's field reads stay monomorphic (object
- * literals with different fields each got their own, which made those reads megamorphic).
+ * Every plan is this one object literal, every field present, always in this order: objects
+ * made at one literal site with the same keys share one hidden class, so the runner's field
+ * reads stay monomorphic (literals with different fields each got their own, which made those
+ * reads megamorphic).
  */
-class PlanRecord<S> implements Plan<S> {
-  readonly kind: Plan<S>['kind']
-  readonly from: CompiledPath
-  readonly to: CompiledPath
-  readonly pipeline: Pipeline
-  readonly hasDefault: boolean
-  readonly fallback: unknown
-  readonly spiText: string
-  readonly crmText: string
-  readonly step: S | undefined
-  readonly key: Segment
-  readonly list: boolean
-  readonly fresh: boolean
-  readonly plans: readonly Plan<S>[]
-  readonly anyDefault: boolean
-
-  constructor(fields: Partial<Plan<S>> & Pick<Plan<S>, 'kind'>) {
-    this.kind = fields.kind
-    this.from = fields.from ?? NO_PATH
-    this.to = fields.to ?? NO_PATH
-    this.pipeline = fields.pipeline ?? NO_PIPELINE
-    this.hasDefault = fields.hasDefault ?? false
-    this.fallback = fields.fallback
-    this.spiText = fields.spiText ?? ''
-    this.crmText = fields.crmText ?? ''
-    this.step = fields.step
-    this.key = fields.key ?? ''
-    this.list = fields.list ?? false
-    this.fresh = fields.fresh ?? false
-    this.plans = fields.plans ?? []
-    this.anyDefault = fields.anyDefault ?? false
+function planOf<S>(fields: Partial<Plan<S>> & Pick<Plan<S>, 'kind'>): Plan<S> {
+  return {
+    kind: fields.kind,
+    from: fields.from ?? NO_PATH,
+    to: fields.to ?? NO_PATH,
+    pipeline: fields.pipeline ?? NO_PIPELINE,
+    hasDefault: fields.hasDefault ?? false,
+    fallback: fields.fallback,
+    spiText: fields.spiText ?? '',
+    crmText: fields.crmText ?? '',
+    step: fields.step,
+    key: fields.key ?? '',
+    list: fields.list ?? false,
+    fresh: fields.fresh ?? false,
+    plans: fields.plans ?? [],
+    anyDefault: fields.anyDefault ?? false
   }
 }
 
@@ -130,7 +116,7 @@ export function valuePlan<S>(fields: {
   spiText: string
   crmText: string
 }): Plan<S> {
-  return new PlanRecord<S>({
+  return planOf<S>({
     kind: VALUE,
     from: compilePath({ text: '', segments: fields.from }),
     to: compilePath({ text: '', segments: fields.to }),
@@ -144,7 +130,7 @@ export function valuePlan<S>(fields: {
 
 /** `to` is only recorded (the step writes by itself), to size the object it writes into. */
 export function stepPlan<S>(step: S, to: readonly Segment[]): Plan<S> {
-  return new PlanRecord<S>({ kind: STEP, to: compilePath({ text: '', segments: to }), step })
+  return planOf<S>({ kind: STEP, to: compilePath({ text: '', segments: to }), step })
 }
 
 /** How many units from `at` on share the first segment of `side` (2 or more segments each). */
@@ -204,7 +190,7 @@ function planUnits<S>(units: readonly Unit<S>[], target: Target): Plan<S>[] {
     // A FROM group writes into the same object; a TO group into the one under `key`, which
     // may be new or one an earlier row wrote, so nothing is assumed about it.
     const inner = planUnits(members, side === 'from' ? target : { fresh: false, written: new Set() })
-    plans.push(new PlanRecord<S>({
+    plans.push(planOf<S>({
       kind: side === 'from' ? FROM_GROUP : TO_GROUP,
       key,
       list: side === 'to' && typeof unit.to[1] === 'number',
