@@ -22,6 +22,15 @@ function nested(prefix: string, err: unknown): unknown {
   return err instanceof MappingValueError ? new MappingValueError(`${prefix}.${err.field}`, err.reason) : err
 }
 
+/** Maps `value` into `out` with a sub-table; an error names the field holding it. */
+function writeNested(sub: CompiledTable, value: Obj, out: Obj, field: string): boolean {
+  try {
+    return runWrite(sub, value, out)
+  } catch (err) {
+    throw nested(field, err)
+  }
+}
+
 function valueError(field: string, err: unknown): unknown {
   return err instanceof TransformError ? new MappingValueError(field, err.reason) : err
 }
@@ -36,14 +45,8 @@ export function objectWriteStep(sub: CompiledTable, from: CompiledPath, to: Comp
     }
     if (!isObject(v)) throw new MappingValueError(spiText, 'expected an object')
     const out: Obj = {}
-    let wrote: boolean
-    try {
-      wrote = runWrite(sub, v, out)
-    } catch (err) {
-      throw nested(spiText, err)
-    }
     // An object holding nothing the table maps must not replace the CRM's object with {}.
-    if (!wrote) return false
+    if (!writeNested(sub, v, out, spiText)) return false
     writePath(to, dst, out)
     return true
   }
@@ -78,13 +81,7 @@ export function arrayWriteStep(sub: CompiledTable, from: CompiledPath, to: Compi
       const item: unknown = v[i]
       if (!isObject(item)) throw new MappingValueError(`${spiText}[${i}]`, 'expected an object')
       const out: Obj = {}
-      let wrote: boolean
-      try {
-        wrote = runWrite(sub, item, out)
-      } catch (err) {
-        throw nested(`${spiText}[${i}]`, err)
-      }
-      if (wrote) list.push(out)
+      if (writeNested(sub, item, out, `${spiText}[${i}]`)) list.push(out)
     }
     // Even an empty list is sent: it is present in the customer.
     writePath(to, dst, list)
