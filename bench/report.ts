@@ -63,22 +63,28 @@ export interface MappingResult {
   readonly fromCrmNs: number
 }
 
-export interface BenchReport {
+/** How a run was made: run.ts's options, and what the report says they were. */
+export interface RunSettings {
+  readonly quick: boolean
+  readonly rounds: number
+  /** Seconds per measured wrk run at saturation. */
+  readonly durationS: number
+  readonly warmupS: number
+  /** Seconds per fixed-rate run, and how many rounds of them (p99s vary more than req/s). */
+  readonly pacedS: number
+  readonly pacedRounds: number
+  readonly connections: number
+  readonly pacedConnections: number
+  readonly rate: number
+}
+
+export interface BenchReport extends RunSettings {
   readonly command: string
   readonly date: string
   readonly node: string
   readonly cpus: string
   readonly loadBefore: readonly number[]
   readonly loadAfter: readonly number[]
-  readonly quick: boolean
-  readonly rounds: number
-  readonly durationS: number
-  readonly warmupS: number
-  readonly pacedS: number
-  readonly pacedRounds: number
-  readonly connections: number
-  readonly pacedConnections: number
-  readonly rate: number
   readonly answerBytes: number
   readonly scenarios: readonly ScenarioFigures[]
   readonly fills: readonly FillResult[]

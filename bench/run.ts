@@ -28,25 +28,14 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { BENCH_DIR, CRM_API_KEY, CRM_CONTACTS, CUSTOMER_ID, POS_SECRET, SPI_CUSTOMERS } from './common.js'
 import { closedPort, cpuSeconds, memoryAfterGc, PROFILE_DIR, procStatusKb, resetPeakRss, spawnServer, stopAll, type Server } from './procs.js'
 import { runWrk, wrkAvailable, type WrkResult } from './wrk.js'
-import { median, printReport, type BenchReport, type FillResult, type MappingResult, type ScenarioFigures } from './report.js'
+import { median, printReport, type BenchReport, type FillResult, type MappingResult, type RunSettings, type ScenarioFigures } from './report.js'
 import { PROJECT_ROOT } from '../src/config/project-root.js'
 import { ENTRY_OVERHEAD_BYTES } from '../src/core/read-cache.js'
 
 // ---------------------------------------------------------------------------------------------
 // Options
 
-interface Options {
-  readonly quick: boolean
-  readonly rounds: number
-  /** Seconds per measured wrk run at saturation. */
-  readonly durationS: number
-  readonly warmupS: number
-  /** Seconds per fixed-rate run, and how many rounds of them (p99s vary more than req/s). */
-  readonly pacedS: number
-  readonly pacedRounds: number
-  readonly rate: number
-  readonly connections: number
-  readonly pacedConnections: number
+interface Options extends RunSettings {
   /** cache.maxBytes of each cache-fill gateway (one fill per bound). */
   readonly fillBounds: readonly number[]
   readonly only: ReadonlySet<string> | undefined

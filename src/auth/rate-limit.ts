@@ -29,6 +29,12 @@ interface Window {
   count: number
 }
 
+/** What #take needs of a table of windows: a Map's or lru-cache's get and set. */
+interface WindowTable {
+  get(key: string): Window | undefined
+  set(key: string, window: Window): unknown
+}
+
 const ALLOWED: RateDecision = { allowed: true }
 /** Distinct caller addresses tracked at once (token endpoint). */
 const ADDRESS_KEYS = 5000
@@ -48,25 +54,21 @@ export class RateLimiter {
 
   /** Counts one request of an authenticated client against its limit (or the default). */
   client(clientId: string, max: number | undefined): RateDecision {
-    let window = this.#clients.get(clientId)
-    if (window === undefined) {
-      window = { startedAt: 0, count: 0 }
-      this.#clients.set(clientId, window)
-    }
-    return this.#take(window, max ?? this.#defaultMax)
+    return this.#take(this.#clients, clientId, max ?? this.#defaultMax)
   }
 
   /** Counts one request from a caller address (routes answered before anyone is known). */
   address(ip: string): RateDecision {
-    let window = this.#addresses.get(ip)
-    if (window === undefined) {
-      window = { startedAt: 0, count: 0 }
-      this.#addresses.set(ip, window)
-    }
-    return this.#take(window, this.#defaultMax)
+    return this.#take(this.#addresses, ip, this.#defaultMax)
   }
 
-  #take(window: Window, max: number): RateDecision {
+  /** Both tables are read and written the same way (a Map and lru-cache share get/set). */
+  #take(windows: WindowTable, key: string, max: number): RateDecision {
+    let window = windows.get(key)
+    if (window === undefined) {
+      window = { startedAt: 0, count: 0 }
+      windows.set(key, window)
+    }
     const now = this.#now()
     if (now - window.startedAt >= this.#windowMs) {
       window.startedAt = now

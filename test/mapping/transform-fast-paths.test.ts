@@ -7,7 +7,6 @@ import t from 'tap'
 import fc from 'fast-check'
 import { compileDatePattern, epochToParts, isValidParts, partsToEpoch, type DateParts } from '../../src/mapping/transforms/date-pattern.js'
 import { parseTransformSpec, TransformError, type ValueTransform } from '../../src/mapping/transforms/index.js'
-import { Memo } from '../../src/mapping/transforms/memo.js'
 import { isE164 } from '../../src/mapping/transforms/phone.js'
 import { isRefusedKey, REFUSED_SEGMENTS } from '../../src/mapping/paths.js'
 
@@ -147,21 +146,6 @@ t.test('boolean words: exact words are recognised without changing any answer', 
     fc.assert(fc.property(input, (v) => JSON.stringify(outcome(() => transform.read(v))) === JSON.stringify(outcome(() => reference(yes, no, v)))))
   }
   t.pass('boolean reads agree')
-})
-
-t.test('memo: bounded, recent entries kept', async (t) => {
-  const memo = new Memo<number>(4)
-  for (let i = 0; i < 10; i++) memo.set(`k${i}`, i)
-  t.ok(memo.size <= 4, `at most 4 entries (${memo.size})`)
-  t.equal(memo.get('k9'), 9)
-  t.equal(memo.get('k0'), undefined, 'old entries are dropped')
-  memo.set('a', 1)
-  memo.set('b', 2)
-  t.equal(memo.get('k9'), 9, 'an entry in use survives a generation')
-  memo.set('c', 3)
-  memo.set('d', 4)
-  t.equal(memo.get('k9'), 9)
-  t.equal(new Memo<number>(1).get('x'), undefined)
 })
 
 t.test('refused keys: the comparison and the set agree', async (t) => {

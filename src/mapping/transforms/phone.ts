@@ -7,8 +7,8 @@
  * already E.164 as is — the common case, since the gateway wrote it — and only parses other
  * formats (legacy data typed by hand), because a libphonenumber parse costs microseconds.
  */
+import { LRUCache } from 'lru-cache'
 import { isSupportedCountry, parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js'
-import { Memo } from './memo.js'
 import { expectText, TransformError, TransformParamError, type ValueTransformDefinition } from './types.js'
 
 /** `^\+[1-9][0-9]{6,14}$` (an E.164 number) tested without the regex engine: reads run it on every phone. */
@@ -49,7 +49,7 @@ interface Outcome {
 }
 
 function memoized(region: CountryCode | undefined): (text: string) => string {
-  const memo = new Memo<Outcome>(MEMO_ENTRIES)
+  const memo = new LRUCache<string, Outcome>({ max: MEMO_ENTRIES })
   return (text) => {
     let hit = memo.get(text)
     if (hit === undefined) {
