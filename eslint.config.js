@@ -22,6 +22,24 @@ export default tseslint.config(
     }
   },
   {
+    // Adapters know one CRM and the port (src/core/port.ts), never the SPI: only the core turns
+    // failure kinds into SPI codes (adapters/README.md).
+    files: ['adapters/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/src/spi', '**/src/spi/**'],
+              message: 'Adapters never import from the SPI layer: throw a CrmFailure (src/core/port.ts) and let the core translate it.'
+            }
+          ]
+        }
+      ]
+    }
+  },
+  {
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: {
       // tap's assertion API returns promises that a test deliberately does not await.

@@ -7,13 +7,13 @@ import type { Contact } from './contact-rules.js'
 import { FIELD_NAME } from './contact-rules.js'
 import { badRequest } from './errors.js'
 
-export type FilterOp = 'eq' | 'sw' | 'co' | 'eqd'
+export type FilterOp = 'eq' | 'sw' | 'co' | 'eqd' | 'ewd'
 
 export interface Filter {
   /** Each field as its path segments: `LOYALTY.ACCT_NO` → ['LOYALTY', 'ACCT_NO']. */
   readonly fields: readonly (readonly string[])[]
   readonly op: FilterOp
-  /** Normalized for comparison (lower case, or digits only for eqd). */
+  /** Normalized for comparison (lower case, or digits only for eqd and ewd). */
   readonly value: string
 }
 
@@ -24,7 +24,7 @@ export interface SearchPage {
   readonly total: number
 }
 
-const OPS: ReadonlySet<string> = new Set<FilterOp>(['eq', 'sw', 'co', 'eqd'])
+const OPS: ReadonlySet<string> = new Set<FilterOp>(['eq', 'sw', 'co', 'eqd', 'ewd'])
 export const MAX_PAGE_SIZE = 100
 const DEFAULT_PAGE_SIZE = 20
 
@@ -41,9 +41,9 @@ export function parseFilter(raw: string): Filter {
     throw badRequest('a filter names fields like NAME or NAME.SUB, joined by |')
   }
   const op = raw.slice(first + 1, second)
-  if (!OPS.has(op)) throw badRequest('a filter operator is one of eq, sw, co, eqd')
+  if (!OPS.has(op)) throw badRequest('a filter operator is one of eq, sw, co, eqd, ewd')
   const value = raw.slice(second + 1)
-  return { fields, op: op as FilterOp, value: op === 'eqd' ? digits(value) : fold(value) }
+  return { fields, op: op as FilterOp, value: op === 'eqd' || op === 'ewd' ? digits(value) : fold(value) }
 }
 
 /** The value at a dotted path, through own properties of plain objects only. */
@@ -71,6 +71,10 @@ function fieldMatches(raw: unknown, op: FilterOp, value: string): boolean {
       // A value without any digit matches nothing (it would otherwise match every
       // digit-less phone field).
       return value !== '' && digits(text) === value
+    case 'ewd':
+      // Ends with, digits only: a national number finds the same number stored with its
+      // country code or trunk prefix (`+1 415…`, `1415…`, `0415…`). Digit-less: nothing.
+      return value !== '' && digits(text).endsWith(value)
   }
 }
 

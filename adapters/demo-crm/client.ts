@@ -3,9 +3,9 @@
  * demo-crm/API.md, each returning the raw response whatever its status. Interpreting
  * answers is the adapter's job (index.ts, with wire.ts and errors.ts).
  *
- * Every request passes `signal: ctx.signal`: when the breaker's timeout or the request's
- * deadline fires, the HTTP request is really cancelled instead of running on in the
- * background (sendRequest's type makes the signal mandatory).
+ * Every request passes `signal: ctx.signal`: when the attempt's time is up (or the gateway
+ * shuts down), the HTTP request is really cancelled instead of running on in the background
+ * (sendRequest's type makes the signal mandatory), and the call fails as a `timeout`.
  */
 import type { AxiosResponse } from 'axios'
 import type { CallContext, CrmRecord } from '../../src/core/port.js'

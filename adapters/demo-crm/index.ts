@@ -5,11 +5,12 @@
  *   index.ts   the adapter: settings, the four operations, which answers mean what
  *   client.ts  HTTP transport + authentication, one method per CRM endpoint
  *   wire.ts    the CRM's answer shapes (checked at run time) and query spelling
- *   errors.ts  the CRM's error answers → the gateway's error catalogue
+ *   errors.ts  the CRM's error answers → the port's failure kinds
  *
  * The adapter knows this CRM and nothing of the SPI: it takes and returns contacts in the
  * CRM's own field names; the mapping table (mappings/demo-crm.yaml) does the translation.
- * Not-found is a value (`null`); every failure is a GatewayError from the catalogue.
+ * Not-found is a value (`null`); every failure is a CrmFailure of the port's kinds (it never
+ * imports from the SPI layer: what a kind means for the POS is the core's business).
  */
 import type { AdapterFactory, CallContext, CrmAdapter, CrmPage, CrmRecord, CrmSearchQuery, UpdateOptions } from '../../src/core/port.js'
 import { checkBaseUrl } from '../shared/http-client.js'
@@ -78,7 +79,8 @@ export const createDemoCrmAdapter: AdapterFactory = (options) => {
     },
 
     async createCustomer(record: CrmRecord, ctx: CallContext): Promise<CrmRecord> {
-      // Never retried here: a create is not idempotent (DESIGN.md § 5).
+      // One request, never repeated here: a create is not idempotent (the core decides what
+      // a failure whose outcome is unknown means).
       const response = await client.createContact(record, ctx)
       // API.md § Endpoints: 201 with the full stored contact.
       if (response.status === 201) return readContact(response, 'createCustomer')
@@ -89,7 +91,7 @@ export const createDemoCrmAdapter: AdapterFactory = (options) => {
       if (id === '') return null
       // API.md § Endpoints: PATCH has exactly the port's partial-update semantics ("" clears,
       // absent = unchanged, lists sent whole), so the patch goes through unchanged. With the
-      // version the service read, a concurrent writer's change makes it 412 (→ UPDATE_CONFLICT).
+      // version the service read, a concurrent writer's change makes it 412 (→ `conflict`).
       const response = await client.patchContact(id, patch, ctx, options?.ifMatch)
       if (response.status === 200) return readContact(response, 'updateCustomer')
       if (response.status === 404) return null

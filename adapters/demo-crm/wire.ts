@@ -5,7 +5,7 @@
  * Why check answers at all: a CRM (or a proxy in front of it) can answer 200 with an HTML
  * login page, an empty body or a different API version. Passing such a thing on as a
  * "customer" would be far worse than failing: anything that is not what API.md promises
- * becomes CRM_BAD_RESPONSE, an upstream error that trips the breaker. The checks are kept
+ * is a `bad-response` (http-failure.ts), never a record. The checks are kept
  * to what the adapter relies on (a contact has a CONTACT_ID; a search page has `data` and
  * `total`), so additions on the CRM's side never break us.
  */
@@ -13,8 +13,8 @@ import { Type } from 'typebox'
 import type { Static } from 'typebox'
 import { Compile } from 'typebox/compile'
 import type { AxiosResponse } from 'axios'
+import { CrmFailure } from '../../src/core/port.js'
 import type { CrmCriterion, CrmRecord, SearchOperator } from '../../src/core/port.js'
-import { GatewayError } from '../../src/spi/error-catalogue.js'
 import { badResponse, parseJsonBody } from '../shared/http-failure.js'
 
 // ---------------------------------------------------------------------------------------------
@@ -79,8 +79,13 @@ export function readErrorBody(response: AxiosResponse<string>): DemoErrorBody | 
 // ---------------------------------------------------------------------------------------------
 // Queries
 
-/** API.md § Search filters: our operators in the CRM's words. */
-const OPERATORS: Readonly<Record<SearchOperator, string>> = { equals: 'eq', prefix: 'sw', contains: 'co' }
+/**
+ * API.md § Search filters: our operators in the CRM's words. `phone` is `ewd` ("ends with,
+ * comparing digits only"): the port's value is the national significant number, and a stored
+ * `+1 415 555 0177`, `(415) 555-0177` or `14155550177` ends with its digits. (`eqd`, whole
+ * digits equal, would miss every number stored with its country code or trunk prefix.)
+ */
+const OPERATORS: Readonly<Record<SearchOperator, string>> = { equals: 'eq', prefix: 'sw', contains: 'co', phone: 'ewd' }
 
 /** The CRM's field names: `NAME` or dotted `NAME.SUB` (API.md § Contact record). */
 const FIELD_PATH = /^[A-Z][A-Z0-9_]*(?:\.[A-Z][A-Z0-9_]*)*$/
@@ -89,18 +94,17 @@ const FIELD_PATH = /^[A-Z][A-Z0-9_]*(?:\.[A-Z][A-Z0-9_]*)*$/
  * One criterion as one `filter` value: `FIELD|FIELD:op:value` (API.md § Search filters).
  * The value needs no escaping in the filter language (it is "the rest of the string", `:`
  * included); URL encoding is left to URLSearchParams. Field names come from the mapping
- * table, not from users; a malformed one is our configuration error (INTERNAL_ERROR), refused
- * here rather than sent, as the CRM's 400 would read as the POS's fault.
+ * table, not from users; a malformed one is our configuration's fault (`misconfigured`),
+ * refused here rather than sent, as the CRM's 400 would read as refused values.
  */
 export function toFilter(criterion: CrmCriterion): string {
   if (criterion.fields.length === 0 || !criterion.fields.every((f) => FIELD_PATH.test(f))) {
     // Field names are configuration, not customer data: safe to name in the log detail.
-    throw new GatewayError('INTERNAL_ERROR', {
+    throw new CrmFailure('misconfigured', {
       detail: `demo-crm: search fields must be CRM field names, got "${criterion.fields.join('|')}" (check the mapping table)`
     })
   }
-  const op = criterion.operator === 'equals' && criterion.digitsOnly === true ? 'eqd' : OPERATORS[criterion.operator]
-  return `${criterion.fields.join('|')}:${op}:${criterion.value}`
+  return `${criterion.fields.join('|')}:${OPERATORS[criterion.operator]}:${criterion.value}`
 }
 
 /** API.md § Search filters: `size` is 1..100. */

@@ -7,8 +7,8 @@
  * call (https://developers.hubspot.com/docs/api/private-apps, "Make API calls with your app's
  * access token"). Scopes needed: crm.objects.contacts.read and crm.objects.contacts.write.
  *
- * Every request passes `signal: ctx.signal` (sendRequest requires it): a breaker timeout or
- * the request's deadline really cancels the HTTP call.
+ * Every request passes `signal: ctx.signal` (sendRequest requires it): when the attempt's time
+ * is up, the HTTP call is really cancelled (and fails as a `timeout`).
  */
 import type { AxiosResponse } from 'axios'
 import type { CallContext } from '../../src/core/port.js'

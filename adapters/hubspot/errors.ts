@@ -1,8 +1,8 @@
 /**
- * HubSpot's error answers in the gateway's catalogue (src/spi/error-catalogue.ts). Only what
- * HubSpot documents is decided here; the rest goes to ../shared/http-failure.ts so that every
- * adapter classifies HTTP alike (401/403 → CRM_ERROR: our token is refused; 5xx → CRM_ERROR;
- * redirects and other statuses → CRM_BAD_RESPONSE or CRM_ERROR).
+ * HubSpot's error answers as the port's failure kinds (`CrmFailure`, src/core/port.ts). Only
+ * what HubSpot documents is decided here; the rest goes to ../shared/http-failure.ts so that
+ * every adapter reports HTTP alike (401/403 → `failed`: our token is refused; 5xx → `failed`;
+ * redirects and other statuses → `bad-response` or `failed`).
  *
  * 404 is not here: for get and update it is a value (`null`), decided at the call site.
  *
@@ -11,8 +11,8 @@
  * search limits https://developers.hubspot.com/docs/api-reference/search/guide#limitations .
  */
 import type { AxiosResponse } from 'axios'
-import { GatewayError } from '../../src/spi/error-catalogue.js'
-import { classifyStatus, headerValue, parseRetryAfter } from '../shared/http-failure.js'
+import { CrmFailure } from '../../src/core/port.js'
+import { classifyStatus, headerValue, parseRetryAfter, retryAfterOf } from '../shared/http-failure.js'
 import { readErrorBody } from './wire.js'
 
 /** The operation a failed call belonged to: searches have a rate limit of their own. */
@@ -26,6 +26,16 @@ export type HubSpotOp = 'getCustomer' | 'searchCustomers' | 'createCustomer' | '
  * it would reveal another customer's record to whoever typed the e-mail.
  */
 const DUPLICATE_MESSAGE = /already exists/i
+
+/**
+ * The 429 of the account's daily allowance. The usage guide
+ * (https://developers.hubspot.com/docs/guides/apps/api-usage/usage-details) shows the 429 body
+ * `{"status":"error","message":"You have reached your daily limit.","errorType":"RATE_LIMIT",
+ * "correlationId":"…","policyName":"DAILY","requestId":"…"}`: "the message and policyName
+ * will indicate which limit you hit", and the daily limit resets at midnight in the account's
+ * time zone. Waiting seconds does not help, so it is a spent quota, not a throttle.
+ */
+const DAILY_POLICY = 'DAILY'
 
 /**
  * Seconds to wait after a 429. HubSpot's usage guide documents the rate-limit headers
@@ -46,27 +56,30 @@ export function retryAfterSeconds(response: AxiosResponse, op: HubSpotOp, nowMs:
   return op === 'searchCustomers' ? 1 : 10
 }
 
-/** A non-success answer of HubSpot as a catalogue error. `op` is for log details. */
-export function hubspotFailure(response: AxiosResponse<string>, op: HubSpotOp): GatewayError {
+/** A non-success answer of HubSpot as a CrmFailure. `op` is for log details. */
+export function hubspotFailure(response: AxiosResponse<string>, op: HubSpotOp): CrmFailure {
   const body = readErrorBody(response)
-  // The category and correlation id are HubSpot's, not customer data: they help support.
-  const detail = `${op}: HTTP ${response.status} ${body?.category ?? ''} ${body?.correlationId ?? ''}`.replace(/\s+/g, ' ').trimEnd()
+  // The category, policy and correlation id are HubSpot's, not customer data: they help support.
+  const detail = `${op}: HTTP ${response.status} ${body?.category ?? ''} ${body?.policyName ?? ''} ${body?.correlationId ?? ''}`.replace(/\s+/g, ' ').trimEnd()
   switch (response.status) {
     case 400: {
       // VALIDATION_ERROR (a property value HubSpot refuses, an unknown property, an invalid
       // e-mail). CRM object errors carry `errors[].context.propertyName`: the property name
       // (never its value) tells the associate what to fix.
       const field = body?.errors?.find((e) => e.context?.propertyName?.[0] !== undefined)?.context?.propertyName?.[0]
-      return new GatewayError('CRM_VALIDATION_FAILED', { detail, ...(field === undefined ? {} : { params: { field } }) })
+      return new CrmFailure('rejected', { detail, ...(field === undefined ? {} : { field }) })
     }
     case 409:
       if (body?.category === 'CONFLICT' && DUPLICATE_MESSAGE.test(body.message ?? '')) {
-        return new GatewayError('DUPLICATE_CUSTOMER', { detail })
+        return new CrmFailure('duplicate', { detail })
       }
-      return new GatewayError('CRM_ERROR', { detail })
+      return new CrmFailure('failed', { detail })
     case 429:
-      // RATE_LIMITS: never retried (DESIGN §5), answered at once with how long to wait.
-      return new GatewayError('CRM_RATE_LIMITED', { detail, retryAfterSeconds: retryAfterSeconds(response, op) })
+      // The daily allowance: no wait is known unless one is sent (it resets at the account's
+      // midnight), so none is invented.
+      if (body?.policyName === DAILY_POLICY) return new CrmFailure('quota-exhausted', { detail, ...retryAfterOf(response) })
+      // RATE_LIMITS (SECONDLY, TEN_SECONDLY_ROLLING…): how long to wait, always said.
+      return new CrmFailure('throttled', { detail, retryAfterSeconds: retryAfterSeconds(response, op) })
     default:
       // 401 INVALID_AUTHENTICATION / 403 MISSING_SCOPES (our token), 5xx, anything else.
       return classifyStatus(response, op)

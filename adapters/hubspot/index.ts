@@ -5,10 +5,11 @@
  *   index.ts   settings, the four operations, which answers mean what
  *   client.ts  HTTP + bearer token, one method per HubSpot endpoint
  *   wire.ts    HubSpot's answer shapes (checked at run time), filterGroups, paging, limits
- *   errors.ts  HubSpot's error answers → the gateway's error catalogue
+ *   errors.ts  HubSpot's error answers → the port's failure kinds
  *
  * Records are HubSpot contacts flattened for the mapping table (mappings/hubspot.yaml): the
- * contact's properties at the top level, its id as `hs_object_id`. Not-found is `null`.
+ * contact's properties at the top level, its id as `hs_object_id`. Not-found is `null`; every
+ * failure is a CrmFailure of the port's kinds (never anything from the SPI layer).
  *
  * Not offered: optimistic concurrency. HubSpot's v3 object endpoints document no version or
  * If-Match for contacts, so `versionOf` is absent; the customer service still serializes the
@@ -66,7 +67,7 @@ export const createHubSpotAdapter: AdapterFactory = (options) => {
     },
 
     async searchCustomers(query: CrmSearchQuery, ctx: CallContext): Promise<CrmPage> {
-      // Both checked before any call: a query HubSpot would refuse is never sent.
+      // Both checked before any call: a query HubSpot would refuse is never sent (`unsupported`).
       const filterGroups = toFilterGroups(query.criteria)
       const sizes = pageSizes(query.offset, query.limit)
       const records: CrmRecord[] = []
@@ -86,7 +87,7 @@ export const createHubSpotAdapter: AdapterFactory = (options) => {
     },
 
     async createCustomer(record: CrmRecord, ctx: CallContext): Promise<CrmRecord> {
-      // Never retried: a create is not idempotent (DESIGN §5). Contacts guide, "Create
+      // One request, never repeated here: a create is not idempotent. Contacts guide, "Create
       // contacts": 201 with the contact, whose properties are those set plus a few defaults.
       const sent = toProperties(record, 'createCustomer')
       const response = await client.createContact(sent, ctx)

@@ -16,8 +16,8 @@ import { Type } from 'typebox'
 import type { Static } from 'typebox'
 import { Compile } from 'typebox/compile'
 import type { AxiosResponse } from 'axios'
+import { CrmFailure } from '../../src/core/port.js'
 import type { CrmCriterion, CrmRecord } from '../../src/core/port.js'
-import { GatewayError } from '../../src/spi/error-catalogue.js'
 import { badResponse, parseJsonBody } from '../shared/http-failure.js'
 
 // ---------------------------------------------------------------------------------------------
@@ -46,14 +46,16 @@ export type HubSpotSearchPage = Static<typeof SearchPageSchema>
 
 /**
  * The error body (error-handling guide): `{status, message, correlationId, category,
- * subCategory?, context?, errors?: [{message, code?, in?, context?}]}`. The guide asks to treat
- * every field as optional; so do we.
+ * subCategory?, context?, errors?: [{message, code?, in?, context?}]}`; a 429 adds `errorType`
+ * and `policyName` (usage guide, https://developers.hubspot.com/docs/guides/apps/api-usage/usage-details:
+ * `DAILY`, `SECONDLY`…). The guide asks to treat every field as optional; so do we.
  */
 const ErrorBodySchema = Type.Object({
   status: Type.Optional(Type.String()),
   message: Type.Optional(Type.String()),
   correlationId: Type.Optional(Type.String()),
   category: Type.Optional(Type.String()),
+  policyName: Type.Optional(Type.String()),
   errors: Type.Optional(
     Type.Array(
       Type.Object({
@@ -119,7 +121,7 @@ export function readErrorBody(response: AxiosResponse<string>): HubSpotErrorBody
  * A port record (or patch) as HubSpot `properties`: every value a string. The contacts guide
  * writes all values as strings ("" clears a property); numbers and booleans are sent as their
  * text. A structure (object, list) has no HubSpot property type: the mapping table must keep it
- * as JSON text (`transform: json`), so an object here is a configuration error, named.
+ * as JSON text (`transform: json`), so an object here is `misconfigured`, the property named.
  */
 export function toProperties(record: CrmRecord, op: string): Record<string, string> {
   const out: Record<string, string> = {}
@@ -130,7 +132,7 @@ export function toProperties(record: CrmRecord, op: string): Record<string, stri
     else if (typeof value === 'number' || typeof value === 'boolean') out[name] = String(value)
     else if (value === null) out[name] = ''
     else {
-      throw new GatewayError('INTERNAL_ERROR', {
+      throw new CrmFailure('misconfigured', {
         detail: `hubspot ${op}: property "${name}" holds a structure; give its mapping row "transform: json"`
       })
     }
@@ -175,25 +177,29 @@ const PROPERTY_NAME = /^[a-z][a-z0-9_]*$/
 
 /**
  * The filters of one criterion on one property.
- * - equals → `EQ` with the value as given. A `digitsOnly` criterion cannot be honoured by
- *   HubSpot (no operator compares digits only): it is sent as `EQ` on the value the mapping
- *   table's search transform produced — `e164` for phones, the form the gateway writes them in.
+ * - equals → `EQ` with the value as given.
+ * - phone → `EQ` on the number in E.164 (`international`, else the value as given): no HubSpot
+ *   operator compares digits only, and the gateway writes phones in E.164, so a number it wrote
+ *   is found; one typed into HubSpot in another format is not.
  * - prefix → `CONTAINS_TOKEN` with a trailing `*` wildcard (the guide: "You can use wildcards (*)
  *   to complete a partial search", e.g. `*@hubspot.com`), one filter per word of the value, so
  *   `mary an` matches a value holding a word starting "mary" and one starting "an".
  * - contains → the same with `*` on both sides of each word.
  * HubSpot documents no escape for `*`: a `*` typed by the user is dropped (it would otherwise
- * widen the search), and a value with nothing else left is refused.
+ * widen the search), and a value with nothing else left is `unsupported` (reason `value`).
  */
 function filtersFor(criterion: CrmCriterion, propertyName: string): HubSpotFilter[] {
   if (criterion.operator === 'equals') return [{ propertyName, operator: 'EQ', value: criterion.value }]
+  // TODO(separate issue): search HubSpot's calculated searchable phone properties instead of EQ on E.164.
+  if (criterion.operator === 'phone') return [{ propertyName, operator: 'EQ', value: criterion.international ?? criterion.value }]
   const words = criterion.value
     .replaceAll('*', ' ')
     .split(/\s+/)
     .filter((w) => w !== '')
   if (words.length === 0) {
-    throw new GatewayError('INVALID_REQUEST', {
-      params: { field: criterion.fields.join(', '), reason: 'no searchable characters' },
+    throw new CrmFailure('unsupported', {
+      reason: 'value',
+      field: criterion.fields.join(', '),
       detail: 'hubspot searchCustomers: a prefix/contains value without any searchable character'
     })
   }
@@ -206,19 +212,20 @@ function filtersFor(criterion: CrmCriterion, propertyName: string): HubSpotFilte
  * ANDs the filters of a group and ORs the groups (search guide, "Filter search results"). The
  * port ANDs its criteria and ORs the fields of one criterion, so the groups are the cross
  * product of the criteria's fields: `phone` over 3 properties and `lastName` make 3 groups of 2
- * filters. When the product exceeds the published limits the search is refused, naming the
- * criterion's fields, rather than silently dropping a criterion.
+ * filters. When the product exceeds the published limits the search is `unsupported` (reason
+ * `criteria`), naming the criterion's fields, rather than silently dropping a criterion.
  */
 export function toFilterGroups(criteria: readonly CrmCriterion[]): HubSpotFilterGroup[] {
   if (criteria.length === 0) {
-    // The service never searches without a criterion; an empty filter list would list everyone.
-    throw new GatewayError('SEARCH_CRITERIA_REQUIRED', { detail: 'hubspot searchCustomers: no criterion' })
+    // The service never searches without a criterion (an empty filter list would list
+    // everyone): reaching here means the gateway's wiring is wrong, not the POS's request.
+    throw new CrmFailure('misconfigured', { detail: 'hubspot searchCustomers: no criterion' })
   }
   let groups: HubSpotFilter[][] = [[]]
   for (const criterion of criteria) {
     if (criterion.fields.length === 0 || !criterion.fields.every((f) => PROPERTY_NAME.test(f))) {
       // Property names come from the mapping table, never from users: a bad one is our config.
-      throw new GatewayError('INTERNAL_ERROR', {
+      throw new CrmFailure('misconfigured', {
         detail: `hubspot searchCustomers: search fields must be HubSpot property names, got "${criterion.fields.join('|')}" (check the mapping table)`
       })
     }
@@ -227,8 +234,9 @@ export function toFilterGroups(criteria: readonly CrmCriterion[]): HubSpotFilter
     const total = groups.reduce((n, g) => n + g.length, 0)
     const widest = Math.max(...groups.map((g) => g.length))
     if (groups.length > SEARCH_LIMITS.maxFilterGroups || widest > SEARCH_LIMITS.maxFiltersPerGroup || total > SEARCH_LIMITS.maxFilters) {
-      throw new GatewayError('SEARCH_PARAMETER_UNSUPPORTED', {
-        params: { field: criterion.fields.join(', ') },
+      throw new CrmFailure('unsupported', {
+        reason: 'criteria',
+        field: criterion.fields.join(', '),
         detail:
           `hubspot searchCustomers: these criteria need ${groups.length} filter groups of up to ${widest} filters (${total} in all); ` +
           `HubSpot accepts ${SEARCH_LIMITS.maxFilterGroups} groups, ${SEARCH_LIMITS.maxFiltersPerGroup} filters per group, ${SEARCH_LIMITS.maxFilters} in all`
@@ -243,13 +251,15 @@ export function toFilterGroups(criteria: readonly CrmCriterion[]): HubSpotFilter
  * the previous answer's `paging.next.after`. The guide does not say what the cursor holds, so
  * it is treated as opaque: a window at `offset` is reached by walking pages from the start,
  * as few and as small as possible — one call when `offset + limit` ≤ 200. The 10,000-result
- * ceiling is checked before any call: beyond it HubSpot answers 400, here PAGING_OUT_OF_RANGE.
+ * ceiling is checked before any call: beyond it HubSpot answers 400, here `unsupported`
+ * (reason `paging`, field `offset`), never sent.
  */
 export function pageSizes(offset: number, limit: number): number[] {
   const end = offset + limit
   if (end > SEARCH_LIMITS.maxResults) {
-    throw new GatewayError('PAGING_OUT_OF_RANGE', {
-      params: { field: 'offset', reason: 'offset' },
+    throw new CrmFailure('unsupported', {
+      reason: 'paging',
+      field: 'offset',
       detail: `hubspot searchCustomers: HubSpot search reaches at most ${SEARCH_LIMITS.maxResults} results`
     })
   }

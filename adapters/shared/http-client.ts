@@ -1,7 +1,7 @@
 /**
  * The HTTP plumbing every HTTP-based adapter shares: an axios instance set up the way the
  * gateway needs it, and one `sendRequest` that times the call, logs it without customer data
- * and turns transport failures into catalogue errors (./http-failure.ts).
+ * and turns transport failures into the port's failure kinds (./http-failure.ts).
  *
  * Choices, and why:
  * - the transport is undici (./undici-adapter.ts) behind axios' API: a keep-alive pool, so a
@@ -14,8 +14,8 @@
  * - `validateStatus: () => true`: every status comes back as a response, so each adapter
  *   translates statuses explicitly instead of catching axios' generic errors;
  * - `responseType: 'text'` and no transformResponse: we parse JSON ourselves, so a garbage
- *   answer becomes CRM_BAD_RESPONSE instead of silently arriving as a string;
- * - `timeout`: a per-request backstop under the breaker's deadline (which aborts through
+ *   answer becomes a `bad-response` instead of silently arriving as a string;
+ * - `timeout`: a per-request backstop under the attempt's own timeout (which aborts through
  *   the call's AbortSignal: that signal must be passed on every request).
  */
 import http from 'node:http'
@@ -34,7 +34,7 @@ export interface HttpClientOptions {
   readonly headers?: Readonly<Record<string, string>>
   /** Concurrent sockets per CRM host. Default 50. */
   readonly maxSockets?: number
-  /** Bigger answers are refused (CRM_BAD_RESPONSE). Default 10 MiB. */
+  /** Bigger answers are refused (`bad-response`). Default 10 MiB. */
   readonly maxResponseBytes?: number
 }
 
@@ -114,8 +114,9 @@ export type SignalledRequest = AxiosRequestConfig & { readonly signal: AbortSign
 
 /**
  * Sends one request. Resolves with the response whatever its status (the adapter translates
- * statuses); rejects only with a GatewayError (timeout, unreachable, aborted…). Logs
- * `{op, status, durationMs}` at debug level: no URL (ids, search values), no body, no header.
+ * statuses); rejects with a CrmFailure (timeout, unreachable, interrupted…), or with the error
+ * itself when it is no transport failure (a bug of ours). Logs `{op, status, durationMs}` or
+ * `{op, failure, durationMs}` at debug level: no URL (ids, search values), no body, no header.
  */
 export async function sendRequest(
   client: HttpClient,
@@ -130,7 +131,7 @@ export async function sendRequest(
     return response
   } catch (err) {
     const failure = classifyTransportFailure(err, request.signal, meta.op)
-    meta.log.debug({ op: meta.op, error: failure.code, durationMs: durationMs() }, 'crm call failed')
-    throw failure
+    meta.log.debug({ op: meta.op, failure: failure?.kind ?? 'not a transport failure', durationMs: durationMs() }, 'crm call failed')
+    throw failure ?? err
   }
 }

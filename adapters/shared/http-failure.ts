@@ -1,38 +1,50 @@
 /**
- * What any HTTP-based adapter does with a failed or unexpected exchange: classify it into the
- * gateway's error catalogue (src/spi/error-catalogue.ts). CRM-specific meanings (a 409 that
- * means "duplicate", a 400 that means "validation") stay in each adapter's errors.ts; this
- * file holds only what is true of HTTP itself, so every adapter classifies the same way:
+ * What any HTTP-based adapter does with a failed or unexpected exchange: say what happened, as
+ * one of the port's failure kinds (`CrmFailure`, src/core/port.ts). CRM-specific meanings (a
+ * 409 that means "duplicate", a 400 that means "refused values") stay in each adapter's
+ * errors.ts; this file holds only what is true of HTTP itself, so every adapter reports alike:
  *
- *   no answer in time, or the caller gave up   → CRM_TIMEOUT      (upstream: trips the breaker)
- *   cannot connect / connection dropped        → CRM_UNAVAILABLE  (upstream)
- *   429 (+ Retry-After)                         → CRM_RATE_LIMITED (upstream)
- *   403 REQUEST_LIMIT_EXCEEDED (Salesforce)     → CRM_RATE_LIMITED (upstream; Retry-After if sent)
- *   401 / other 403: credentials refused        → CRM_ERROR        (a config problem, not the POS's)
- *   5xx and other unexpected statuses           → CRM_ERROR        (upstream)
- *   3xx (we never follow redirects), non-JSON,
- *   a body that is not HTTP or over the limit   → CRM_BAD_RESPONSE (upstream)
+ *   the call's signal fired, axios cancelled        → timeout          (its time was up)
+ *   ECONNABORTED / ETIMEDOUT: no answer in time      → timeout
+ *   no connection made (ECONNREFUSED, ENOTFOUND,
+ *   EAI_AGAIN, EHOSTUNREACH, ENETUNREACH, ENETDOWN,
+ *   EHOSTDOWN, a connect timeout)                    → unreachable      (the request never left)
+ *   the connection broke during the exchange
+ *   (ECONNRESET, EPIPE, "socket hang up", a body
+ *   cut short, any other transport error)            → interrupted      (the CRM may have acted)
+ *   not HTTP (HPE_*), unreadable, over the limit     → bad-response
+ *   429 (+ Retry-After)                               → throttled
+ *   403 REQUEST_LIMIT_EXCEEDED (Salesforce)           → quota-exhausted  (Retry-After if sent)
+ *   401 / other 403: our credentials refused          → failed
+ *   3xx (we never follow redirects), other < 400      → bad-response
+ *   5xx and any other status                          → failed
+ *
+ * Between unreachable and interrupted, the doubtful case is interrupted: a create that may
+ * have reached the CRM must not be reported as one that surely did not. An error that is no
+ * transport failure at all (a TypeError…) is a bug of ours, passed on unchanged: never
+ * disguised as the CRM's fault.
  *
  * `detail` strings go to logs only; they carry the operation and status, never customer data.
  */
 import { isAxiosError, isCancel } from 'axios'
 import type { AxiosResponse } from 'axios'
-import { GatewayError, isGatewayError } from '../../src/spi/error-catalogue.js'
+import { CrmFailure, isCrmFailure } from '../../src/core/port.js'
 
-/** Socket-level error codes meaning "the CRM cannot be reached or dropped us". */
+/** Socket-level codes meaning "no connection could be made": nothing was sent. */
 const UNREACHABLE_CODES: ReadonlySet<string> = new Set([
   'ECONNREFUSED',
-  'ECONNRESET',
   'ENOTFOUND',
   'EAI_AGAIN',
-  'EPIPE',
   'EHOSTUNREACH',
   'ENETUNREACH',
   'ENETDOWN',
   'EHOSTDOWN',
-  'ERR_NETWORK',
+  // Node's code for a connect attempt that timed out (undici-adapter.ts maps undici's to it).
   'ERR_SOCKET_CONNECTION_TIMEOUT'
 ])
+
+/** Codes meaning "the connection broke during the exchange". */
+const INTERRUPTED_CODES: ReadonlySet<string> = new Set(['ECONNRESET', 'EPIPE', 'ERR_NETWORK'])
 
 const TIMEOUT_CODES: ReadonlySet<string> = new Set(['ECONNABORTED', 'ETIMEDOUT'])
 
@@ -48,34 +60,39 @@ function errorCode(err: unknown): string | undefined {
   return typeof cause?.code === 'string' ? cause.code : undefined
 }
 
+function isKnownTransportCode(code: string | undefined): boolean {
+  if (code === undefined) return false
+  return UNREACHABLE_CODES.has(code) || INTERRUPTED_CODES.has(code) || TIMEOUT_CODES.has(code) || BAD_RESPONSE_CODES.has(code) || code.startsWith('HPE_')
+}
+
 /**
- * Classifies a request that produced no HTTP response (the transport failed or was aborted).
- * `signal` is the call's AbortSignal: when it fired, the caller's deadline passed (breaker
- * timeout, request deadline), which is a timeout from the POS's point of view.
+ * What a request that produced no HTTP response ran into, or `undefined` when `err` is no
+ * transport failure at all (a bug: the caller rethrows it unchanged). A CrmFailure is returned
+ * as it is. `signal` is the call's AbortSignal: when it fired, the attempt's time was up.
  */
-export function classifyTransportFailure(err: unknown, signal: AbortSignal, op: string): GatewayError {
-  if (isGatewayError(err)) return err
-  if (signal.aborted || isCancel(err)) {
-    return new GatewayError('CRM_TIMEOUT', { cause: err, detail: `${op}: aborted by the caller's deadline` })
-  }
+export function classifyTransportFailure(err: unknown, signal: AbortSignal, op: string): CrmFailure | undefined {
+  if (isCrmFailure(err)) return err
   const code = errorCode(err)
+  // axios wraps every failure on the wire (undici-adapter.ts too); a bare Node socket error
+  // is recognised by its code.
+  if (!isAxiosError(err) && !isKnownTransportCode(code)) return undefined
+  if (signal.aborted || isCancel(err)) {
+    return new CrmFailure('timeout', { cause: err, detail: `${op}: aborted when the attempt's time was up` })
+  }
   const message = err instanceof Error ? err.message : ''
   if (code !== undefined && TIMEOUT_CODES.has(code)) {
-    return new GatewayError('CRM_TIMEOUT', { cause: err, detail: `${op}: no answer in time (${code})` })
+    return new CrmFailure('timeout', { cause: err, detail: `${op}: no answer in time (${code})` })
   }
-  if ((code !== undefined && UNREACHABLE_CODES.has(code)) || /socket hang up/i.test(message)) {
-    return new GatewayError('CRM_UNAVAILABLE', { cause: err, detail: `${op}: CRM unreachable (${code ?? message})` })
+  if (code !== undefined && UNREACHABLE_CODES.has(code)) {
+    return new CrmFailure('unreachable', { cause: err, detail: `${op}: CRM unreachable (${code})` })
   }
   // HPE_*: Node's HTTP parser could not read the answer (not HTTP at all, or broken HTTP).
   if (code !== undefined && (BAD_RESPONSE_CODES.has(code) || code.startsWith('HPE_'))) {
-    return new GatewayError('CRM_BAD_RESPONSE', { cause: err, detail: `${op}: unreadable answer (${code})` })
+    return new CrmFailure('bad-response', { cause: err, detail: `${op}: unreadable answer (${code})` })
   }
-  if (isAxiosError(err)) {
-    // Anything else on the wire (TLS failures, protocol errors): we could not get an answer.
-    return new GatewayError('CRM_UNAVAILABLE', { cause: err, detail: `${op}: transport failure (${code ?? message})` })
-  }
-  // Not a transport failure at all: a bug on our side. Never disguise it as the CRM's fault.
-  return new GatewayError('INTERNAL_ERROR', { cause: err, detail: `${op}: unexpected error` })
+  // ECONNRESET, EPIPE, "socket hang up", TLS and protocol errors: the connection may have
+  // carried the request before it broke, so the CRM may have acted on it.
+  return new CrmFailure('interrupted', { cause: err, detail: `${op}: connection broke (${code ?? message})` })
 }
 
 /**
@@ -108,8 +125,8 @@ const REQUEST_LIMIT_EXCEEDED = 'REQUEST_LIMIT_EXCEEDED'
 
 /**
  * Whether a 403 body is Salesforce's "API request limit exceeded" (the org's 24-hour or
- * concurrent-request limit): a throttle, not refused credentials. Salesforce's REST API answers
- * errors as an array of `{"message": "…", "errorCode": "…"}`
+ * concurrent-request limit): an allowance spent, not refused credentials. Salesforce's REST API
+ * answers errors as an array of `{"message": "…", "errorCode": "…"}`
  * (https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/errorcodes.htm);
  * a single such object is accepted too. The body is read as text (http-client.ts) or, for an
  * adapter that parses itself, as an already parsed value; anything unreadable is "no".
@@ -129,35 +146,40 @@ function isRequestLimitExceeded(data: unknown): boolean {
   return Array.isArray(body) ? body.some(hasCode) : hasCode(body)
 }
 
+/** `{retryAfterSeconds}` when the answer carries a readable Retry-After, else `{}`. */
+export function retryAfterOf(response: AxiosResponse): { retryAfterSeconds?: number } {
+  const retryAfterSeconds = parseRetryAfter(headerValue(response, 'retry-after'))
+  return retryAfterSeconds === undefined ? {} : { retryAfterSeconds }
+}
+
 /**
  * The generic meaning of an HTTP status that the adapter did not handle itself. Adapters call
  * this last, after mapping the statuses their CRM documents.
  */
-export function classifyStatus(response: AxiosResponse, op: string): GatewayError {
+export function classifyStatus(response: AxiosResponse, op: string): CrmFailure {
   const status = response.status
   const detail = `${op}: HTTP ${status}`
-  if (status === 429 || (status === 403 && isRequestLimitExceeded(response.data))) {
-    const retryAfterSeconds = parseRetryAfter(headerValue(response, 'retry-after'))
-    const why = status === 403 ? `${detail} REQUEST_LIMIT_EXCEEDED` : detail
-    return new GatewayError('CRM_RATE_LIMITED', { detail: why, ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) })
+  if (status === 429) return new CrmFailure('throttled', { detail, ...retryAfterOf(response) })
+  if (status === 403 && isRequestLimitExceeded(response.data)) {
+    return new CrmFailure('quota-exhausted', { detail: `${detail} REQUEST_LIMIT_EXCEEDED`, ...retryAfterOf(response) })
   }
   if (status === 401 || status === 403) {
-    // Our own credentials are refused: an upstream / configuration problem, never the POS's.
-    return new GatewayError('CRM_ERROR', { detail: `${detail} (credentials refused)` })
+    // Our own credentials are refused: a configuration problem, never the POS's.
+    return new CrmFailure('failed', { detail: `${detail} (credentials refused)` })
   }
   if (status < 400) {
     // 1xx leftovers, redirects (maxRedirects: 0) and a success status the API does not promise
     // for this call (a 200 where a create answers 201) are not answers the CRM documents.
-    return new GatewayError('CRM_BAD_RESPONSE', { detail })
+    return new CrmFailure('bad-response', { detail })
   }
-  return new GatewayError('CRM_ERROR', { detail })
+  return new CrmFailure('failed', { detail })
 }
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i
 
 /**
  * The body of a response as JSON. A missing or non-JSON content type, or a body that does not
- * parse, is a CRM_BAD_RESPONSE: the CRM answered something its API does not promise (an HTML
+ * parse, is a `bad-response`: the CRM answered something its API does not promise (an HTML
  * error page from a proxy, say).
  */
 export function parseJsonBody(response: AxiosResponse<unknown>, op: string): unknown {
@@ -173,7 +195,7 @@ export function parseJsonBody(response: AxiosResponse<unknown>, op: string): unk
   }
 }
 
-/** Throws CRM_BAD_RESPONSE. */
+/** Throws a `bad-response` CrmFailure. */
 export function badResponse(op: string, why: string, cause?: unknown): never {
-  throw new GatewayError('CRM_BAD_RESPONSE', { detail: `${op}: ${why}`, ...(cause === undefined ? {} : { cause }) })
+  throw new CrmFailure('bad-response', { detail: `${op}: ${why}`, ...(cause === undefined ? {} : { cause }) })
 }

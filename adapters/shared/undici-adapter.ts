@@ -27,9 +27,12 @@
  *   `maxContentLength`; `validateStatus` settles as axios' settle() does;
  * - failures as AxiosErrors with the codes adapters/shared/http-failure.ts classifies: Node's
  *   own socket codes (ECONNREFUSED, ECONNRESET, ENOTFOUND…) pass through, undici's are mapped
- *   (a socket closed under us → ECONNRESET, timeouts → ECONNABORTED/ETIMEDOUT, an unreadable
- *   answer keeps its HPE_* code, an answer over the limit → ERR_BAD_RESPONSE), the original
- *   error as `cause`;
+ *   (a socket closed under us or a body cut short → ECONNRESET, timeouts →
+ *   ECONNABORTED/ETIMEDOUT, an unreadable answer keeps its HPE_* code, an answer over the
+ *   limit → ERR_BAD_RESPONSE), the original error as `cause`. Two are told apart more finely
+ *   than axios over node:http would: a connect timeout is Node's ERR_SOCKET_CONNECTION_TIMEOUT
+ *   (the request never left: `unreachable`, where ECONNABORTED would say "maybe acted"), and
+ *   a body cut short is ECONNRESET (the exchange broke: `interrupted`, not a garbage answer);
  * - proxies from the environment (HTTP_PROXY, HTTPS_PROXY, NO_PROXY), as axios honours them.
  * Requests using what this adapter does not implement (redirects, an explicit `proxy`,
  * `socketPath`, progress callbacks, rate limits, `auth`, FormData or Blob bodies, `stream`
@@ -64,7 +67,7 @@ export interface UndiciTransport {
   /** The axios adapter: `axios.create({ adapter })`. */
   readonly adapter: AxiosAdapter
   readonly dispatcher: Dispatcher
-  /** Destroys the pooled sockets; requests still running fail (CRM_UNAVAILABLE). */
+  /** Destroys the pooled sockets; requests still running fail (ECONNRESET: `interrupted`). */
   close(): Promise<void>
 }
 
@@ -194,6 +197,9 @@ export function toAxiosError(err: unknown, config: InternalAxiosRequestConfig): 
   const message = err instanceof Error ? err.message : String(err)
   switch (code) {
     case 'UND_ERR_CONNECT_TIMEOUT':
+      // No connection within connectTimeoutMs: nothing was sent. Node's own code for a connect
+      // attempt that timed out, so http-failure.ts reports it as `unreachable`.
+      return withCause(new AxiosError(message, 'ERR_SOCKET_CONNECTION_TIMEOUT', config), err)
     case 'UND_ERR_HEADERS_TIMEOUT':
     case 'UND_ERR_BODY_TIMEOUT':
       return timeoutError(config, err)
@@ -208,6 +214,9 @@ export function toAxiosError(err: unknown, config: InternalAxiosRequestConfig): 
     case 'UND_ERR_RES_EXCEEDED_MAX_SIZE':
       return withCause(new AxiosError(`maxContentLength size of ${config.maxContentLength} exceeded`, AxiosError.ERR_BAD_RESPONSE, config), err)
     case 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH':
+      // The connection closed before the declared Content-Length arrived (undici checks it when
+      // the socket ends): the exchange broke mid-answer, as a reset does.
+      return withCause(new AxiosError(`response body cut short: ${message}`, 'ECONNRESET', config), err)
     case 'UND_ERR_HEADERS_OVERFLOW':
     case 'UND_ERR_INFO':
       return withCause(new AxiosError(message, AxiosError.ERR_BAD_RESPONSE, config), err)

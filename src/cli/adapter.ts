@@ -37,7 +37,7 @@ hyphens, starting with a letter, e.g. "acme-crm"):
   adapters/<name>/index.ts        the adapter: settings, the four operations
   adapters/<name>/client.ts       HTTP + authentication, one method per CRM endpoint
   adapters/<name>/wire.ts         the CRM's answer shapes and query spelling
-  adapters/<name>/errors.ts       the CRM's errors → the gateway's error catalogue
+  adapters/<name>/errors.ts       the CRM's errors → the port's failure kinds
   mappings/<name>.yaml            the mapping table (valid: passes "mapping check")
   test/conformance/<name>.test.ts the conformance kit for the adapter
   test/fakes/<name>-fake.ts       a fake of the API the scaffold targets

@@ -2,8 +2,10 @@
  * The adapter port: the only contract between the gateway's core and a merchant CRM.
  *
  * Adapters know one CRM and nothing of the SPI: they take and return CRM-native records
- * (plain JSON objects in the CRM's own field names). The mapping engine is the only place
- * where SPI field names meet CRM field names. See ../../adapters/README.md for the guide.
+ * (plain JSON objects in the CRM's own field names) and report failures as `CrmFailure`s of
+ * the kinds below. The mapping engine is the only place where SPI field names meet CRM field
+ * names; the core alone turns failure kinds into SPI error codes. An adapter imports from this
+ * file, never from src/spi. See ../../adapters/README.md for the guide.
  */
 import type { Logger } from './logger.js'
 
@@ -13,22 +15,32 @@ export type CrmRecord = Record<string, unknown>
 /** Everything an adapter call receives besides its arguments. */
 export interface CallContext {
   /**
-   * Aborted when the caller gives up (breaker timeout, request deadline, client gone).
-   * Pass it to every HTTP request so that nothing keeps running in the background.
+   * Aborted when this attempt's time is up (its own timeout), or when the gateway shuts down.
+   * Pass it to every HTTP request. It does not fire when the POS hangs up or stops waiting:
+   * an attempt already sent runs to its end, so the circuit breaker judges the CRM by whole
+   * attempts and a write's outcome is known. An adapter whose signal fired reports `timeout`.
    */
   readonly signal: AbortSignal
   /** A child logger carrying the request id. Log objects, never customer data. */
   readonly log: Logger
   readonly requestId: string
   /**
-   * When the SPI request's deadline passes (epoch ms), if it has one. `signal` fires then
-   * too; the resilience layer reads it to keep retries and backoff inside the budget.
+   * When the SPI request's deadline passes (epoch ms), if it has one. The resilience layer
+   * reads it to start no attempt, retry or backoff the request can no longer wait for.
    */
   readonly deadlineAt?: number
 }
 
-/** How a CRM compares a search value with a field. */
-export type SearchOperator = 'equals' | 'prefix' | 'contains'
+/**
+ * How a CRM compares a search value with a field (case-insensitively for text):
+ * - `equals`, `prefix`, `contains`: the field's text is, starts with, contains `value`;
+ * - `phone`: `value` is a phone number's national significant number (digits only: no country
+ *   code, no trunk prefix such as a leading 0). A field matches when its digits, all else
+ *   ignored, end with `value`, so a number stored as `(415) 555-0177`, `415.555.0177`,
+ *   `+1 415 555 0177` or `14155550177` is found by `4155550177`. An adapter may match more
+ *   widely than that (the core re-checks every record it returns) but never less.
+ */
+export type SearchOperator = 'equals' | 'prefix' | 'contains' | 'phone'
 
 /**
  * One search criterion in CRM terms. A record matches when ANY of `fields` matches
@@ -39,8 +51,11 @@ export interface CrmCriterion {
   readonly fields: readonly string[]
   readonly operator: SearchOperator
   readonly value: string
-  /** The comparison ignores everything but digits (phone numbers). */
-  readonly digitsOnly?: boolean
+  /**
+   * `phone` criteria: the number in E.164 (`+14155550177`) when it could be read as one, for
+   * a CRM that can only compare whole stored values (it then finds numbers stored that way).
+   */
+  readonly international?: string
 }
 
 export interface CrmSearchQuery {
@@ -58,10 +73,84 @@ export interface CrmPage {
 }
 
 /**
- * A CRM adapter. Not-found is a value (`null`); every other failure throws a
- * `GatewayError` from the catalogue (src/spi/error-catalogue.ts):
- * - CRM 4xx (validation, duplicate) → client-class codes, which never trip a breaker;
- * - 5xx, timeouts, resets, garbage answers → upstream-class codes, which do.
+ * What went wrong with a CRM call, in the port's words. The core decides what each kind means
+ * for the POS (its SPI error code), for the circuit breaker (counted or not), for retries and
+ * for a create whose outcome is unknown — the adapter only says what happened:
+ *
+ * | kind              | what happened                                            | CRM may have acted? |
+ * |-------------------|----------------------------------------------------------|---------------------|
+ * | `unreachable`     | no connection could be made: the request was never sent | no                  |
+ * | `interrupted`     | the connection broke during the exchange (reset, cut)    | maybe               |
+ * | `timeout`         | no whole answer before the attempt's signal fired        | maybe               |
+ * | `failed`          | the CRM answered an error of its own: 5xx, a status its  | maybe               |
+ * |                   | API does not document, our credentials refused           |                     |
+ * | `bad-response`    | an answer its API does not promise: not JSON, the wrong  | maybe               |
+ * |                   | shape, a redirect, too large                             |                     |
+ * | `throttled`       | the CRM asks us to slow down (429…): `retryAfterSeconds` | no                  |
+ * | `quota-exhausted` | a daily or org-wide API allowance is spent (HubSpot      | no                  |
+ * |                   | DAILY, Salesforce REQUEST_LIMIT_EXCEEDED)                |                     |
+ * | `rejected`        | the CRM refused the values (validation): `field`         | no                  |
+ * | `duplicate`       | the CRM refused a duplicate (an e-mail already taken)    | no                  |
+ * | `conflict`        | optimistic concurrency: the version sent is stale        | no                  |
+ * | `unsupported`     | the adapter cannot put this query to its CRM: `field`,   | no (never sent)     |
+ * |                   | `reason` (a value with nothing searchable, a page beyond |                     |
+ * |                   | the CRM's reach, more criteria than it takes)            |                     |
+ * | `misconfigured`   | the gateway's configuration or table does not fit this   | no (never sent)     |
+ * |                   | CRM (a field name its query language cannot take)        |                     |
+ */
+export type CrmFailureKind =
+  | 'unreachable'
+  | 'interrupted'
+  | 'timeout'
+  | 'failed'
+  | 'bad-response'
+  | 'throttled'
+  | 'quota-exhausted'
+  | 'rejected'
+  | 'duplicate'
+  | 'conflict'
+  | 'unsupported'
+  | 'misconfigured'
+
+/** Why a query is `unsupported`: a value, the paging, or the criteria as a whole. */
+export type UnsupportedReason = 'value' | 'paging' | 'criteria'
+
+export interface CrmFailureOptions {
+  /** For logs only (never shown to the POS): the operation, the status, never customer data. */
+  readonly detail: string
+  /** `throttled` / `quota-exhausted`: seconds the CRM asked us to wait, when it said. */
+  readonly retryAfterSeconds?: number
+  /** `rejected` / `unsupported`: the CRM field (or port parameter) concerned, when known. */
+  readonly field?: string
+  /** `unsupported`: what cannot be put to the CRM. Default `criteria`. */
+  readonly reason?: UnsupportedReason
+  readonly cause?: unknown
+}
+
+/** The one error type adapters throw (not-found is a value, `null`, never a failure). */
+export class CrmFailure extends Error {
+  readonly kind: CrmFailureKind
+  readonly retryAfterSeconds: number | undefined
+  readonly field: string | undefined
+  readonly reason: UnsupportedReason | undefined
+
+  constructor(kind: CrmFailureKind, options: CrmFailureOptions) {
+    super(options.detail, options.cause === undefined ? undefined : { cause: options.cause })
+    this.name = 'CrmFailure'
+    this.kind = kind
+    this.retryAfterSeconds = options.retryAfterSeconds
+    this.field = options.field
+    this.reason = options.reason
+  }
+}
+
+export function isCrmFailure(err: unknown): err is CrmFailure {
+  return err instanceof CrmFailure
+}
+
+/**
+ * A CRM adapter. Not-found is a value (`null`); every other failure throws a `CrmFailure`
+ * (above). Anything else an adapter throws is treated as a bug of the gateway's (500).
  */
 export interface CrmAdapter {
   /** Registry name, e.g. "demo-crm"; used in cache keys, metrics and logs. */
@@ -78,7 +167,7 @@ export interface CrmAdapter {
   /**
    * The record's version for optimistic concurrency (an ETag, a version field), when the CRM
    * offers one. The service then sends it back as `UpdateOptions.ifMatch`, and a stale version
-   * must fail with `UPDATE_CONFLICT` (the service re-reads and tries again).
+   * must fail as a `conflict` (the service re-reads and tries again).
    */
   versionOf?(record: CrmRecord): string | undefined
   /** Releases sockets and timers. */

@@ -114,6 +114,6 @@ t.test('the generated conformance test runs and passes against the generated fak
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
   t.equal(code, 0, 'the kit passes out of the box')
   const summary = /# \{ total: (\d+), pass: (\d+)(?:, fail: \d+)?/.exec(output)
-  t.ok(summary !== null && Number(summary[1]) > 50 && summary[1] === summary[2], `every check passed (${summary?.[0] ?? output.slice(-400)})`)
-  t.match(output, /acme-crm \(generated fake\): every CRM failure class maps to its catalogue code/)
+  t.ok(summary !== null && Number(summary[1]) > 40 && summary[1] === summary[2], `every check passed (${summary?.[0] ?? output.slice(-400)})`)
+  t.match(output, /acme-crm \(generated fake\): every CRM failure is reported as its kind/)
 })

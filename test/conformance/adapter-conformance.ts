@@ -8,9 +8,26 @@
  *   → partial update (a field changed, a field cleared, the rest untouched)
  *   → address append through the customer service (the old addresses stay)
  *   → not found (null, never an error) → duplicate → CRM validation
- *   → each CRM failure class, injected by the fault proxy (test/fakes/fault-proxy.ts) in front
- *     of the CRM: down, hang (timeout), caller's deadline, 5xx, reset, garbage, HTML, 429, 401
- *   → the CRM's own throttling and a wrong credential, when the entry file can trigger them.
+ *   → each CRM failure, injected by the fault proxy (test/fakes/fault-proxy.ts) in front of
+ *     the CRM, reported as its kind
+ *   → the CRM's own throttling, quota and refusal of a wrong credential, when the entry file
+ *     can trigger them.
+ *
+ * What it asserts about failures: the adapter rejects with a `CrmFailure` (src/core/port.ts)
+ * of the kind that says what happened, never with anything else and never with an SPI code
+ * (the core alone translates kinds):
+ *
+ *   CRM down (connection refused)            → unreachable     the request never left
+ *   connection reset once the request came   → interrupted     the CRM may have acted
+ *   no answer within the adapter's timeout,
+ *   or the attempt's signal fired             → timeout
+ *   5xx, 401, a wrong credential             → failed
+ *   garbage JSON, an HTML page               → bad-response
+ *   429 + Retry-After                        → throttled, with retryAfterSeconds
+ *   Salesforce's 403 REQUEST_LIMIT_EXCEEDED  → quota-exhausted (Retry-After when sent)
+ *   a taken e-mail / a value the CRM refuses → duplicate / rejected
+ *
+ * Each failed check says which kind was expected and which came.
  *
  * Records are tagged with a random word so that a real CRM with other data still gives
  * unambiguous answers; searches assert "contains ours", never "exactly these".
@@ -21,12 +38,12 @@
 import { randomBytes } from 'node:crypto'
 import type { Test } from 'tap'
 import { CustomerService } from '../../src/core/customer-service.js'
-import type { CallContext, CrmAdapter, CrmCriterion, CrmRecord } from '../../src/core/port.js'
+import { CrmFailure } from '../../src/core/port.js'
+import type { CallContext, CrmAdapter, CrmCriterion, CrmFailureKind, CrmRecord } from '../../src/core/port.js'
 import type { CompiledMapping } from '../../src/mapping/index.js'
 import type { Address, Customer, SearchParam } from '../../src/spi/customer-schema.js'
-import { GatewayError } from '../../src/spi/error-catalogue.js'
-import type { ErrorCode } from '../../src/spi/error-catalogue.js'
 import { startFaultProxy } from '../fakes/fault-proxy.js'
+import type { Fault } from '../fakes/fault-proxy.js'
 import { silentLogger } from '../helpers/silent-logger.js'
 
 export interface MakeAdapterOptions {
@@ -42,6 +59,8 @@ export interface MakeAdapterOptions {
 export interface CrmControl {
   /** Makes the CRM itself throttle the next search; resolves to a function that lifts it. */
   throttleSearch?(): Promise<() => Promise<void>>
+  /** Makes the CRM answer that its daily (or org-wide) allowance is spent; resolves to a function that renews it. */
+  exhaustQuota?(): Promise<() => Promise<void>>
   /**
    * Gives a customer a loyalty id the way the merchant's loyalty system would, for tables
    * where the gateway only reads it. Without it such a table's loyaltyId search is skipped.
@@ -215,13 +234,13 @@ export async function adapterConformance(t: Test, target: ConformanceTarget): Pr
 
   await t.test(`${target.name}: not found, duplicate, validation`, async (t) => {
     t.equal(await adapter.getCustomer(target.missingId, ctx), null, 'get of an unknown id is null, not an error')
-    const duplicate = await failure(adapter.createCustomer(mapping.toCrm({ profile: { firstName: 'Dup', lastName: fixtures.lastName, email: fixtures.a.profile?.email ?? '' } }), ctx))
-    expectCode(t, duplicate, 'DUPLICATE_CUSTOMER', 'client', 'a create with a taken e-mail')
-    const invalid = await failure(adapter.createCustomer(mapping.toCrm({ profile: { firstName: 'Bad', lastName: fixtures.lastName, email: 'not-an-email' } }), ctx))
-    expectCode(t, invalid, 'CRM_VALIDATION_FAILED', 'client', 'an e-mail the CRM refuses')
+    const taken = mapping.toCrm({ profile: { firstName: 'Dup', lastName: fixtures.lastName, email: fixtures.a.profile?.email ?? '' } })
+    await expectKind(t, adapter.createCustomer(taken, ctx), 'duplicate', 'a create with a taken e-mail')
+    const refused = mapping.toCrm({ profile: { firstName: 'Bad', lastName: fixtures.lastName, email: 'not-an-email' } })
+    await expectKind(t, adapter.createCustomer(refused, ctx), 'rejected', 'an e-mail the CRM refuses')
   })
 
-  await t.test(`${target.name}: every CRM failure class maps to its catalogue code`, async (t) => {
+  await t.test(`${target.name}: every CRM failure is reported as its kind`, async (t) => {
     // The proxy forwards to the CRM when it speaks plain HTTP; every case below injects its
     // answer, so a real (https) CRM is never needed behind it.
     const upstream = target.baseUrl.startsWith('http://') ? target.baseUrl : 'http://127.0.0.1:9'
@@ -233,51 +252,59 @@ export async function adapterConformance(t: Test, target: ConformanceTarget): Pr
     const find = () => faulty.searchCustomers({ criteria: [criterion(mapping.searchParams[0] ?? 'email', 'x')], limit: 5, offset: 0 }, ctx)
     const create = () => faulty.createCustomer(mapping.toCrm({ profile: { firstName: 'Never', email: `never.${tag}@example.com` } }), ctx)
 
-    const cases: Array<[string, Parameters<typeof proxy.setFault>[0], () => Promise<unknown>, ErrorCode]> = [
-      ['5xx on get', { kind: 'status', status: 500 }, get, 'CRM_ERROR'],
-      ['503 on search', { kind: 'status', status: 503 }, find, 'CRM_ERROR'],
-      ['401: our credential refused', { kind: 'status', status: 401 }, get, 'CRM_ERROR'],
-      ['garbage 200 on get', { kind: 'garbage' }, get, 'CRM_BAD_RESPONSE'],
-      ['garbage 201 on create', { kind: 'garbage', status: 201 }, create, 'CRM_BAD_RESPONSE'],
-      ['an HTML page on search', { kind: 'wrong-content-type' }, find, 'CRM_BAD_RESPONSE'],
-      ['connection reset', { kind: 'reset' }, get, 'CRM_UNAVAILABLE'],
-      ['hang: no answer within the adapter timeout', { kind: 'hang' }, get, 'CRM_TIMEOUT']
+    const cases: Array<[string, Fault, () => Promise<unknown>, CrmFailureKind, ((err: CrmFailure) => void)?]> = [
+      ['5xx on get', { kind: 'status', status: 500 }, get, 'failed'],
+      ['503 on search', { kind: 'status', status: 503 }, find, 'failed'],
+      ['401: our credential refused', { kind: 'status', status: 401 }, get, 'failed'],
+      ['garbage 200 on get', { kind: 'garbage' }, get, 'bad-response'],
+      ['garbage 201 on create', { kind: 'garbage', status: 201 }, create, 'bad-response'],
+      ['an HTML page on search', { kind: 'wrong-content-type' }, find, 'bad-response'],
+      ['connection reset on get', { kind: 'reset' }, get, 'interrupted'],
+      ['connection reset on create (the CRM may have acted)', { kind: 'reset' }, create, 'interrupted'],
+      ['hang: no answer within the adapter timeout', { kind: 'hang' }, get, 'timeout'],
+      ['429 on search', { kind: 'throttle-429', retryAfterSeconds: 7 }, find, 'throttled', (err) => t.equal(err.retryAfterSeconds, 7, '429: Retry-After is passed on')],
+      ['Salesforce 403 REQUEST_LIMIT_EXCEEDED on get', { kind: 'salesforce-limit' }, get, 'quota-exhausted', (err) => t.equal(err.retryAfterSeconds, undefined, 'no Retry-After sent: none invented')],
+      ['Salesforce 403 REQUEST_LIMIT_EXCEEDED with Retry-After', { kind: 'salesforce-limit', retryAfterSeconds: 30 }, find, 'quota-exhausted', (err) => t.equal(err.retryAfterSeconds, 30, 'a Retry-After sent is passed on')]
     ]
-    for (const [name, fault, call, code] of cases) {
+    for (const [name, fault, call, kind, check] of cases) {
       await proxy.setFault(fault)
-      expectCode(t, await failure(call()), code, 'upstream', name)
+      const err = await expectKind(t, call(), kind, name)
+      if (err !== undefined && err.kind === kind) check?.(err)
       await proxy.clearFaults()
     }
-
-    await proxy.setFault({ kind: 'throttle-429', retryAfterSeconds: 7 })
-    const throttled = await failure(find())
-    expectCode(t, throttled, 'CRM_RATE_LIMITED', 'upstream', '429 on search')
-    t.equal(throttled.retryAfterSeconds, 7, 'Retry-After is passed on')
-    await proxy.clearFaults()
 
     await proxy.setFault({ kind: 'hang' })
     const patient = target.makeAdapter({ baseUrl: proxy.url, requestTimeoutMs: 10_000 })
     t.teardown(() => patient.close?.())
-    const deadline = await failure(patient.getCustomer(aId, context(AbortSignal.timeout(100))))
-    expectCode(t, deadline, 'CRM_TIMEOUT', 'upstream', "the caller's deadline aborts the call")
+    await expectKind(t, patient.getCustomer(aId, context(AbortSignal.timeout(100))), 'timeout', "the attempt's signal fires before any answer")
     await proxy.clearFaults()
     await proxy.whenIdle()
     t.equal(proxy.pending, 0, 'and nothing keeps running at the CRM')
 
     await proxy.setFault({ kind: 'down' })
-    expectCode(t, await failure(get()), 'CRM_UNAVAILABLE', 'upstream', 'CRM down (connection refused)')
+    // A new adapter: no pooled connection from the cases above, so nothing was ever sent.
+    const cut = target.makeAdapter({ baseUrl: proxy.url, requestTimeoutMs: FAILURE_TIMEOUT_MS })
+    t.teardown(() => cut.close?.())
+    await expectKind(t, cut.getCustomer(aId, ctx), 'unreachable', 'CRM down (connection refused) on get')
+    await expectKind(t, cut.createCustomer(mapping.toCrm({ profile: { firstName: 'Never', email: `never.${tag}@example.com` } }), ctx), 'unreachable', 'CRM down on create (surely not created)')
     await proxy.clearFaults()
 
     const stranger = target.makeAdapter({ baseUrl: target.baseUrl, requestTimeoutMs: 10_000, badCredentials: true })
     t.teardown(() => stranger.close?.())
-    expectCode(t, await failure(stranger.getCustomer(aId, ctx)), 'CRM_ERROR', 'upstream', "the CRM's own refusal of a wrong credential")
+    await expectKind(t, stranger.getCustomer(aId, ctx), 'failed', "the CRM's own refusal of a wrong credential")
 
     if (target.crmControl?.throttleSearch) {
       const lift = await target.crmControl.throttleSearch()
-      const own = await failure(adapter.searchCustomers({ criteria: [criterion('email', fixtures.a.profile?.email ?? '')], limit: 5, offset: 0 }, ctx))
+      const own = adapter.searchCustomers({ criteria: [criterion('email', fixtures.a.profile?.email ?? '')], limit: 5, offset: 0 }, ctx)
+      const err = await expectKind(t, own, 'throttled', "the CRM's own throttling")
       await lift()
-      expectCode(t, own, 'CRM_RATE_LIMITED', 'upstream', "the CRM's own throttling")
-      t.ok((own.retryAfterSeconds ?? 0) >= 1, 'with a wait to announce')
+      t.ok((err?.retryAfterSeconds ?? 0) >= 1, 'with a wait to announce')
+    }
+    if (target.crmControl?.exhaustQuota) {
+      const renew = await target.crmControl.exhaustQuota()
+      await expectKind(t, adapter.getCustomer(aId, ctx), 'quota-exhausted', "the CRM's own spent allowance")
+      await renew()
+      t.ok((await adapter.getCustomer(aId, ctx)) !== null, 'and answers again once renewed')
     }
   })
 }
@@ -335,16 +362,20 @@ function probeFor(param: SearchParam, value: string, operator: CrmCriterion['ope
   return value.toLowerCase()
 }
 
-async function failure(promise: Promise<unknown>): Promise<GatewayError> {
-  const outcome = await promise.then(
-    (value) => new Error(`expected a GatewayError, got ${JSON.stringify(value)}`),
+/**
+ * Asserts that `promise` rejects with a CrmFailure of `kind`; the message names the kind
+ * expected and the one that came (or what came instead of a CrmFailure). Returns the failure.
+ */
+async function expectKind(t: Test, promise: Promise<unknown>, kind: CrmFailureKind, name: string): Promise<CrmFailure | undefined> {
+  const outcome: unknown = await promise.then(
+    () => 'a result, not a failure',
     (err: unknown) => err
   )
-  if (outcome instanceof GatewayError) return outcome
-  throw outcome instanceof Error ? outcome : new Error(String(outcome))
-}
-
-function expectCode(t: Test, err: GatewayError, code: ErrorCode, errorClass: 'client' | 'upstream', name: string = code): void {
-  t.equal(err.code, code, `${name} → ${code}`)
-  t.equal(err.errorClass, errorClass, `${name}: ${errorClass}-class`)
+  if (!(outcome instanceof CrmFailure)) {
+    const came = outcome instanceof Error ? `${outcome.name}: ${outcome.message}` : String(outcome)
+    t.fail(`${name}: expected a CrmFailure of kind ${kind}, came ${came}`)
+    return undefined
+  }
+  t.equal(outcome.kind, kind, outcome.kind === kind ? `${name} → ${kind}` : `${name}: expected ${kind}, came ${outcome.kind} (${outcome.message})`)
+  return outcome
 }

@@ -43,6 +43,11 @@ if (realToken === undefined || realToken === '') {
         double.resetRateWindows()
       }
     },
+    // [usage] the daily allowance spent: 429 policyName DAILY until the account's midnight.
+    async exhaustQuota() {
+      double.setDailyLimitReached(true)
+      return async () => double.setDailyLimitReached(false)
+    },
     // The loyalty system writes the account number into HubSpot; the gateway only reads it.
     async assignLoyaltyId(id, loyaltyId) {
       double.setProperties(id, { loyalty_account_number: loyaltyId })

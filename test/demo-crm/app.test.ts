@@ -256,6 +256,17 @@ t.test('search filters and paging (API.md § Search filters)', async (t) => {
     'any-of fields with co'
   )
   t.same(await ids('MOBILE_PHONE:eqd:no digits'), [], 'eqd with a digit-less value matches nothing')
+  t.same(
+    await ids('MOBILE_PHONE|HOME_PHONE|WORK_PHONE:ewd:4155550142'),
+    ['C00000001', 'C00000002'],
+    'ewd: a national number finds it stored punctuated and with its country code'
+  )
+  t.same(await ids('MOBILE_PHONE|HOME_PHONE|WORK_PHONE:ewd:(415) 555-0142'), ['C00000001', 'C00000002'], "ewd compares VALUE's digits only")
+  t.same(await ids('MOBILE_PHONE|HOME_PHONE|WORK_PHONE:ewd:+1 415 555 0142'), ['C00000002'], 'ewd with the international number: only numbers stored with it')
+  t.same(await ids('MOBILE_PHONE|HOME_PHONE|WORK_PHONE:ewd:5559999'), ['C00000003'], 'ewd: the stored digits end with the value')
+  t.same(await ids('MOBILE_PHONE|HOME_PHONE|WORK_PHONE:ewd:415'), [], 'ewd is no "contains": 415 begins these numbers, ends none')
+  t.same(await ids('MOBILE_PHONE:ewd:no digits'), [], 'ewd with a digit-less value matches nothing')
+  t.same(await ids('FNAME:ewd:1'), [], 'ewd on a field without digits matches nothing')
   t.same(await ids('LNAME:sw:oka', 'COUNTRY:eq:us'), ['C00000001', 'C00000002'], 'filters are ANDed')
   t.same(await ids('NOTES:co:a:b'), ['C00000001'], 'the value may contain ":"')
   t.same(await ids('LOYALTY.ACCT_NO:eq:ly0000000001'), ['C00000003'], 'dotted fields')

@@ -6,12 +6,13 @@
  *   [errors]   https://developers.hubspot.com/docs/api-reference/error-handling
  *   [usage]    https://developers.hubspot.com/docs/guides/apps/api-usage/usage-details
  *   [private]  https://developers.hubspot.com/docs/api/private-apps
+ *   [properties] https://developers.hubspot.com/docs/api/crm/properties
  */
 import t from 'tap'
 import type { Test } from 'tap'
 import { HUBSPOT_TOKEN, MERCHANT_PROPERTIES, startHubSpot } from '../helpers/gateway-over-hubspot.js'
 import { loadHubSpotTable } from '../helpers/gateway-over-hubspot.js'
-import { STANDARD_CONTACT_PROPERTIES } from './hubspot-double.js'
+import { CREATE_REQUEST_ID_PROPERTY, STANDARD_CONTACT_PROPERTIES } from './hubspot-double.js'
 
 interface Answer {
   readonly status: number
@@ -42,8 +43,24 @@ t.test('the merchant properties of the helper are exactly what mappings/hubspot.
   const mapping = await loadHubSpotTable()
   const standard = new Set([...STANDARD_CONTACT_PROPERTIES.map((p) => p.name), 'hs_object_id'])
   const written = mapping.samples.flatMap((s) => Object.keys(mapping.toCrm(s.spi)))
-  const used = new Set([...mapping.readFields, ...written].filter((p) => !standard.has(p)))
-  t.same([...used].sort(), MERCHANT_PROPERTIES.map((p) => p.name).sort())
+  // The creation marker's property is in every double account (CREATE_REQUEST_ID_PROPERTY),
+  // whether or not the helper lists it, and is written by no sample: left out of both sides.
+  const marker = CREATE_REQUEST_ID_PROPERTY.name
+  const used = new Set([...mapping.readFields, ...written].filter((p) => !standard.has(p) && p !== marker))
+  t.same([...used].sort(), MERCHANT_PROPERTIES.map((p) => p.name).filter((p) => p !== marker).sort())
+})
+
+t.test('[properties] the custom text property for the create marker: written, read, found with EQ', async (t) => {
+  const double = await startHubSpot(t, { searchRateLimit: { max: 1000, windowMs: 1000 } })
+  const call = client(double.url)
+  const marker = 'c1b2d3e4-0000-4000-8000-000000000001'
+  const created = await call('POST', '/crm/v3/objects/contacts', { properties: { email: 'marked@example.com', [CREATE_REQUEST_ID_PROPERTY.name]: marker } })
+  t.equal(created.status, 201, 'a custom property the account has is accepted on create')
+  const read = await call('GET', `/crm/v3/objects/contacts/${created.body.id}?properties=${CREATE_REQUEST_ID_PROPERTY.name}`)
+  t.equal(read.body.properties[CREATE_REQUEST_ID_PROPERTY.name], marker, 'and read back as written')
+  await call('POST', '/crm/v3/objects/contacts', { properties: { email: 'other@example.com' } })
+  const found = await call('POST', '/crm/v3/objects/contacts/search', { filterGroups: [{ filters: [{ propertyName: CREATE_REQUEST_ID_PROPERTY.name, operator: 'EQ', value: marker }] }] })
+  t.same(found.body.results.map((r: any) => r.id), [created.body.id], '[search] EQ on it finds exactly the marked contact')
 })
 
 t.test('[private] bearer access token; [errors] 401 INVALID_AUTHENTICATION', async (t) => {
@@ -173,6 +190,26 @@ t.test('[search] rate limited per second: 429 RATE_LIMITS; [search] indexing lag
   const later = await call('POST', '/crm/v3/objects/contacts/search', {})
   t.equal(later.status, 200, 'a second later the window has moved on')
   t.equal(later.body.total, 1, 'and the contact is indexed')
+})
+
+t.test('[usage] the daily limit: 429 policyName DAILY on every call until it renews', async (t) => {
+  const double = await startHubSpot(t)
+  const call = client(double.url)
+  double.setDailyLimitReached(true)
+  for (const [method, path, body] of [
+    ['GET', '/crm/v3/objects/contacts/1001', undefined],
+    ['POST', '/crm/v3/objects/contacts', { properties: { email: 'late@example.com' } }],
+    ['POST', '/crm/v3/objects/contacts/search', {}]
+  ] as const) {
+    const answer = await call(method, path, body)
+    isHubSpotError(t, answer, 429, 'RATE_LIMITS')
+    t.match(answer.body, { message: 'You have reached your daily limit.', errorType: 'RATE_LIMIT', policyName: 'DAILY', requestId: String }, `${method} ${path}: the guide's daily-limit body`)
+    t.equal(answer.headers.get('retry-after'), null, 'no Retry-After (none documented)')
+  }
+  t.equal(double.contacts.size, 0, 'nothing stored while the allowance is spent')
+  isHubSpotError(t, await client(double.url, 'pat-wrong')('GET', '/crm/v3/objects/contacts/1001'), 401, 'INVALID_AUTHENTICATION')
+  double.setDailyLimitReached(false)
+  t.equal((await call('GET', '/crm/v3/objects/contacts/1001')).status, 404, 'renewed at midnight: answered again')
 })
 
 t.test('[usage] rate-limit headers and the rolling ten-second limit of the other endpoints', async (t) => {

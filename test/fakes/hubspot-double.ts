@@ -9,6 +9,7 @@
  *   [errors]    https://developers.hubspot.com/docs/api-reference/error-handling
  *   [usage]     https://developers.hubspot.com/docs/guides/apps/api-usage/usage-details (rate limits, headers)
  *   [private]   https://developers.hubspot.com/docs/api/private-apps (Bearer access token)
+ *   [properties] https://developers.hubspot.com/docs/api/crm/properties (custom properties)
  *
  * Where the reference is silent, the double takes the conservative reading and says so
  * ("silent:" below). Deliberate simplifications: contacts only, no associations, no archive,
@@ -80,6 +81,11 @@ export interface HubSpotDouble {
   setBurstRateLimit(limit: RateLimit): void
   /** Forgets the rate windows (a new second / ten seconds began). */
   resetRateWindows(): void
+  /**
+   * [usage] the account's daily allowance spent (`true`) or renewed at midnight (`false`): while
+   * spent, every authorized call answers 429 with `policyName: "DAILY"`.
+   */
+  setDailyLimitReached(reached: boolean): void
   close(): Promise<void>
 }
 
@@ -103,6 +109,14 @@ export const STANDARD_CONTACT_PROPERTIES: readonly PropertyDefinition[] = [
   { name: 'website', type: 'string' },
   { name: 'lifecyclestage', type: 'enumeration', options: ['subscriber', 'lead', 'marketingqualifiedlead', 'salesqualifiedlead', 'opportunity', 'customer', 'evangelist', 'other'] }
 ]
+
+/**
+ * The custom single-line text property the gateway's HubSpot table keeps a create's marker in
+ * (searched with `EQ` to find what a create whose answer was lost made). Like the other
+ * custom properties, a merchant creates it once ([properties] "Create a property": type
+ * `string`, fieldType `text`); the double's account always has it, so every test's does.
+ */
+export const CREATE_REQUEST_ID_PROPERTY: PropertyDefinition = { name: 'clienteling_create_request_id', type: 'string' }
 
 /** Set by HubSpot, refused on write (READ_ONLY_VALUE). */
 const READ_ONLY = ['hs_object_id', 'createdate', 'lastmodifieddate'] as const
@@ -156,12 +170,13 @@ export async function startHubSpotDouble(options: HubSpotDoubleOptions): Promise
   let searchLimit = options.searchRateLimit ?? { max: 5, windowMs: 1000 }
   let burstLimit = options.burstRateLimit ?? { max: 100, windowMs: 10_000 }
   const definitions = new Map<string, PropertyDefinition>()
-  for (const d of [...STANDARD_CONTACT_PROPERTIES, ...(options.customProperties ?? [])]) definitions.set(d.name, d)
+  for (const d of [...STANDARD_CONTACT_PROPERTIES, CREATE_REQUEST_ID_PROPERTY, ...(options.customProperties ?? [])]) definitions.set(d.name, d)
   const contacts = new Map<string, StoredContact>()
   const requests: RecordedRequest[] = []
   const searchHits: number[] = []
   const burstHits: number[] = []
   let nextId = options.firstId ?? 1001
+  let dailyLimitReached = false
 
   const iso = (ms: number): string => new Date(ms).toISOString()
 
@@ -288,6 +303,13 @@ export async function startHubSpotDouble(options: HubSpotDoubleOptions): Promise
     const index = recorded.get(request)
     const entry = index === undefined ? undefined : requests[index]
     if (index !== undefined && entry !== undefined) requests[index] = { ...entry, body: request.body }
+    // [usage] "Any app or integration exceeding its rate limits will receive a 429 error
+    // response for all subsequent API calls"; the daily one's body, as the guide shows it:
+    // message "You have reached your daily limit.", errorType RATE_LIMIT, policyName DAILY,
+    // requestId (silent: headers — none sent, no Retry-After; it resets at the account's midnight).
+    if (dailyLimitReached) {
+      throw new HubSpotFailure(429, 'RATE_LIMITS', 'You have reached your daily limit.', undefined, { errorType: 'RATE_LIMIT', policyName: 'DAILY', requestId: randomUUID() })
+    }
     if (request.url.startsWith('/crm/v3/objects/contacts/search')) {
       // [search] "rate limited to five requests per second": 429 (silent: which headers — as
       // developers report, search answers carry no X-HubSpot-RateLimit-* nor Retry-After).
@@ -427,6 +449,9 @@ export async function startHubSpotDouble(options: HubSpotDoubleOptions): Promise
     resetRateWindows() {
       searchHits.length = 0
       burstHits.length = 0
+    },
+    setDailyLimitReached(reached) {
+      dailyLimitReached = reached
     },
     close: () => app.close()
   }

@@ -1,10 +1,11 @@
 /**
  * A test double of the adapter port (not of any vendor): an in-memory CRM whose records are
  * SPI-shaped, with an identity-like mapper. Lets the SPI's rules be tested without a mapping
- * table or HTTP. Faults are injected per operation.
+ * table or HTTP. Faults are injected per operation (`failNext`, e.g. a `CrmFailure` of a kind).
  */
 import type { CallContext, CrmAdapter, CrmCriterion, CrmPage, CrmRecord, CrmSearchQuery } from '../../src/core/port.js'
 import type { CustomerMapper } from '../../src/core/mapper.js'
+import { phoneQuery } from '../../src/core/phone-number.js'
 import type { Customer, SearchParam } from '../../src/spi/customer-schema.js'
 
 type Op = 'get' | 'search' | 'create' | 'update'
@@ -13,7 +14,7 @@ const SEARCH_FIELDS: Record<SearchParam, Omit<CrmCriterion, 'value'> | undefined
   firstName: { fields: ['profile.firstName'], operator: 'prefix' },
   lastName: { fields: ['profile.lastName'], operator: 'prefix' },
   email: { fields: ['profile.email'], operator: 'equals' },
-  phone: { fields: ['profile.phoneMobile', 'profile.phone', 'profile.phoneHome'], operator: 'equals', digitsOnly: true },
+  phone: { fields: ['profile.phoneMobile', 'profile.phone', 'profile.phoneHome'], operator: 'phone' },
   loyaltyId: { fields: ['loyaltyProfile.accountNumber'], operator: 'equals' },
   customerId: undefined
 }
@@ -122,14 +123,24 @@ function get(r: CrmRecord, path: string): unknown {
   return node
 }
 
+const digits = (s: string): string => s.replace(/\D/g, '')
+
+/** The port's operators (src/core/port.ts): text case-insensitively; `phone` digits ends-with. */
 function matches(r: CrmRecord, c: CrmCriterion): boolean {
-  const norm = (s: string): string => (c.digitsOnly ? s.replace(/\D/g, '') : s.toLowerCase())
-  const want = norm(c.value)
+  const want = c.operator === 'phone' ? digits(c.value) : c.value.toLowerCase()
   return c.fields.some((f) => {
     const v = get(r, f)
     if (typeof v !== 'string') return false
-    const have = norm(v)
-    return c.operator === 'prefix' ? have.startsWith(want) : c.operator === 'contains' ? have.includes(want) : have === want
+    switch (c.operator) {
+      case 'phone':
+        return want !== '' && digits(v).endsWith(want)
+      case 'prefix':
+        return v.toLowerCase().startsWith(want)
+      case 'contains':
+        return v.toLowerCase().includes(want)
+      case 'equals':
+        return v.toLowerCase() === want
+    }
   })
 }
 
@@ -153,12 +164,46 @@ function prune(v: unknown): unknown {
   return v === '' || v === null ? undefined : v
 }
 
-/** SPI-shaped records: the mapper only copies, drops empties, and knows the search fields. */
+/** The phone criterion as the real mapper builds it (src/core/phone-number.ts). */
+function phoneCriterion(spec: Omit<CrmCriterion, 'value'>, value: string): CrmCriterion {
+  const query = phoneQuery(value)
+  // No digit at all: a value that matches nothing.
+  if (query === undefined) return { ...spec, value: '' }
+  return { ...spec, value: query.nationalNumber, ...(query.international === undefined ? {} : { international: query.international }) }
+}
+
+/**
+ * SPI-shaped records: the mapper only copies, drops empties, and knows the search fields. A
+ * phone is searched as the real mapper searches it: by its national significant number, with
+ * the E.164 form when there is one. Like a table without a creation-marker row, it writes
+ * nothing for `meta` and has no `markerCriterion` (see identityMapperWithMarker).
+ */
 export const identityMapper: CustomerMapper = {
-  toCrm: (customer) => structuredClone(customer),
+  toCrm: ({ meta: _meta, ...customer }) => structuredClone(customer),
   fromCrm: (record) => (prune(record) ?? {}),
   criterion: (param, value) => {
     const spec = SEARCH_FIELDS[param]
-    return spec ? { ...spec, value } : undefined
-  }
+    if (spec === undefined) return undefined
+    return spec.operator === 'phone' ? phoneCriterion(spec, value) : { ...spec, value }
+  },
+  markerCriterion: () => undefined
+}
+
+/** Where identityMapperWithMarker keeps a create's marker in a memory record. */
+export const MARKER_FIELD = 'createRequestId'
+
+/**
+ * identityMapper plus a creation-marker row, as the shipped tables have: `meta.createRequestId`
+ * is written to the record's `createRequestId`, never read back into a customer, and found with
+ * an `equals` criterion on it.
+ */
+export const identityMapperWithMarker: CustomerMapper = {
+  ...identityMapper,
+  toCrm: (customer) => {
+    const record = identityMapper.toCrm(customer)
+    const marker = customer.meta?.createRequestId
+    return marker === undefined ? record : { ...record, [MARKER_FIELD]: marker }
+  },
+  fromCrm: ({ [MARKER_FIELD]: _marker, ...record }) => identityMapper.fromCrm(record),
+  markerCriterion: (marker) => ({ fields: [MARKER_FIELD], operator: 'equals', value: marker })
 }

@@ -1,8 +1,9 @@
 /**
  * The hubspot adapter beyond the conformance kit: what it sends (the explicit property list,
  * partial PATCHes, filterGroups as structures within HubSpot's limits, paging by cursor), and
- * how each HubSpot answer it can get is translated — against the HubSpot double, and against a
- * raw server for answers the double never gives (garbage, undocumented statuses).
+ * which failure kind (src/core/port.ts) each HubSpot answer it can get is reported as — against
+ * the HubSpot double, and against a raw server for answers the double never gives (garbage,
+ * undocumented statuses).
  */
 import http from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
@@ -10,8 +11,8 @@ import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import { createHubSpotAdapter } from '../../../adapters/hubspot/index.js'
 import { SEARCH_LIMITS, pageSizes, toFilterGroups } from '../../../adapters/hubspot/wire.js'
+import { CrmFailure } from '../../../src/core/port.js'
 import type { CallContext, CrmAdapter, CrmCriterion } from '../../../src/core/port.js'
-import { GatewayError } from '../../../src/spi/error-catalogue.js'
 import { HUBSPOT_TOKEN, hubspotAdapter, loadHubSpotTable, startHubSpot } from '../../helpers/gateway-over-hubspot.js'
 import { createSilentLogger } from '../../helpers/silent-logger.js'
 import type { SilentLogger } from '../../helpers/silent-logger.js'
@@ -26,12 +27,12 @@ function context(log: SilentLogger = createSilentLogger()): CallContext {
   return { signal: new AbortController().signal, log, requestId: 'req-1' }
 }
 
-async function failure(promise: Promise<unknown>): Promise<GatewayError> {
+async function failure(promise: Promise<unknown>): Promise<CrmFailure> {
   const outcome = await promise.then(
-    (value) => new Error(`expected a rejection, got ${JSON.stringify(value)}`),
+    (value) => new Error(`expected a CrmFailure, got ${JSON.stringify(value)}`),
     (err: unknown) => err
   )
-  if (!(outcome instanceof GatewayError)) throw outcome instanceof Error ? outcome : new Error(String(outcome))
+  if (!(outcome instanceof CrmFailure)) throw outcome instanceof Error ? outcome : new Error(String(outcome))
   return outcome
 }
 
@@ -114,7 +115,7 @@ t.test('what the adapter sends: explicit properties, strings, partial PATCH, no 
   t.equal(double.requests.length, calls + 2, 'the impossible ids made no call')
 
   const structure = await failure(adapter.updateCustomer('1001', { clienteling_addresses: [{ addressLine1: 'x' }] }, ctx))
-  t.equal(structure.code, 'INTERNAL_ERROR', 'a structure without the json transform is a configuration error')
+  t.equal(structure.kind, 'misconfigured', 'a structure without the json transform is a configuration error')
   t.match(structure.message, /clienteling_addresses.*transform: json/)
 
   const logged = JSON.stringify(log.records)
@@ -153,20 +154,21 @@ t.test('search: filterGroups built as structures, the cross product, limits refu
     { propertyName: 'firstname', operator: 'CONTAINS_TOKEN', value: 'a*' },
     { propertyName: 'firstname', operator: 'CONTAINS_TOKEN', value: 'nn*' }
   ] }], 'a typed * is no wildcard of ours: dropped; each word its own token filter')
-  t.throws(() => toFilterGroups([]), { code: 'SEARCH_CRITERIA_REQUIRED' }, 'no criterion would list every contact: never sent')
+  t.throws(() => toFilterGroups([]), { name: 'CrmFailure', kind: 'misconfigured' }, 'no criterion would list every contact: never sent')
   t.same(toFilterGroups([crit(['email'], 'contains', 'example')]), [{ filters: [{ propertyName: 'email', operator: 'CONTAINS_TOKEN', value: '*example*' }] }], 'contains: wildcards on both sides')
   t.same(toFilterGroups([crit(['email'], 'equals', 'a"b\\c*')]), [{ filters: [{ propertyName: 'email', operator: 'EQ', value: 'a"b\\c*' }] }], 'EQ takes the value as data, quotes and all')
 
   const calls = double.requests.length
   const wide = await failure(adapter.searchCustomers({ criteria: [phone, crit(['firstname', 'lastname'], 'equals', 'x')], limit: 5, offset: 0 }, ctx))
-  t.equal(wide.code, 'SEARCH_PARAMETER_UNSUPPORTED', `3 × 2 = 6 filter groups > ${SEARCH_LIMITS.maxFilterGroups}: refused, not truncated`)
-  t.same(wide.params, { field: 'firstname, lastname' })
+  t.same([wide.kind, wide.reason], ['unsupported', 'criteria'], `3 × 2 = 6 filter groups > ${SEARCH_LIMITS.maxFilterGroups}: refused, not truncated`)
+  t.equal(wide.field, 'firstname, lastname', 'naming the criterion that broke the limit')
   const long = await failure(adapter.searchCustomers({ criteria: [crit(['firstname'], 'prefix', 'a b c d e f g')], limit: 5, offset: 0 }, ctx))
-  t.equal(long.code, 'SEARCH_PARAMETER_UNSUPPORTED', `7 filters in a group > ${SEARCH_LIMITS.maxFiltersPerGroup}`)
-  t.equal((await failure(adapter.searchCustomers({ criteria: [crit(['firstname'], 'prefix', '**')], limit: 5, offset: 0 }, ctx))).code, 'INVALID_REQUEST', 'nothing left to search: refused')
-  t.equal((await failure(adapter.searchCustomers({ criteria: [crit(['First Name'], 'equals', 'x')], limit: 5, offset: 0 }, ctx))).code, 'INTERNAL_ERROR', 'a bad property name is the table\'s error')
+  t.same([long.kind, long.reason], ['unsupported', 'criteria'], `7 filters in a group > ${SEARCH_LIMITS.maxFiltersPerGroup}`)
+  const empty = await failure(adapter.searchCustomers({ criteria: [crit(['firstname'], 'prefix', '**')], limit: 5, offset: 0 }, ctx))
+  t.same([empty.kind, empty.reason, empty.field], ['unsupported', 'value', 'firstname'], 'nothing left to search: the value is unsupported')
+  t.equal((await failure(adapter.searchCustomers({ criteria: [crit(['First Name'], 'equals', 'x')], limit: 5, offset: 0 }, ctx))).kind, 'misconfigured', 'a bad property name is the table\'s error')
   const deep = await failure(adapter.searchCustomers({ criteria: [last], limit: 100, offset: 9950 }, ctx))
-  t.same([deep.code, deep.params], ['PAGING_OUT_OF_RANGE', { field: 'offset', reason: 'offset' }], 'beyond the 10,000 reachable results')
+  t.same([deep.kind, deep.reason, deep.field], ['unsupported', 'paging', 'offset'], 'beyond the 10,000 reachable results')
   t.equal(double.requests.length, calls, 'none of the refused searches reached HubSpot')
 })
 
@@ -175,7 +177,7 @@ t.test('paging: offset/limit through the opaque after cursor, as few pages as po
   t.same(pageSizes(40, 20), [60], 'within 200: one call, then the window is cut out')
   t.same(pageSizes(190, 20), [200, 10], 'past 200: pages of 200, the last one only as big as needed')
   t.equal(pageSizes(9900, 100).length, 50, '10,000 reachable: 50 pages of 200')
-  t.throws(() => pageSizes(9901, 100), { code: 'PAGING_OUT_OF_RANGE' })
+  t.throws(() => pageSizes(9901, 100), { name: 'CrmFailure', kind: 'unsupported', reason: 'paging', field: 'offset' })
 
   const server = await rawServer(t)
   const contact = (id: number) => ({ id: String(id), properties: { firstname: `P${id}` } })
@@ -197,7 +199,22 @@ t.test('paging: offset/limit through the opaque after cursor, as few pages as po
   t.same([short.records, server.seen.length], [[], 1], 'no paging.next: the last page, no further call')
 })
 
-t.test("HubSpot's answers in the catalogue", async (t) => {
+t.test('the phone operator: EQ on the E.164 form in each phone property', async (t) => {
+  const double = await startHubSpot(t, { searchRateLimit: { max: 1000, windowMs: 1000 } })
+  const adapter = hubspotAdapter(t, double.url, mapping)
+  const ctx = context()
+  await adapter.createCustomer({ firstname: 'Amelia', mobilephone: '+14155550142' }, ctx)
+  await adapter.createCustomer({ firstname: 'Amos', home_phone: '+14155550142' }, ctx)
+  await adapter.createCustomer({ firstname: 'Typed', phone: '(415) 555-0142' }, ctx)
+  const phones = ['mobilephone', 'phone', 'home_phone']
+  const page = await adapter.searchCustomers({ criteria: [{ fields: phones, operator: 'phone', value: '4155550142', international: '+14155550142' }], limit: 10, offset: 0 }, ctx)
+  t.same(page.records.map((r) => r['firstname']), ['Amelia', 'Amos'], 'numbers the gateway wrote (E.164) are found in any phone property')
+  const body = double.requests.at(-1)?.body as { filterGroups: unknown }
+  t.same(body.filterGroups, phones.map((propertyName) => ({ filters: [{ propertyName, operator: 'EQ', value: '+14155550142' }] })), 'one EQ group per property, on the international form')
+  t.same(toFilterGroups([{ fields: ['phone'], operator: 'phone', value: '4155550142' }]), [{ filters: [{ propertyName: 'phone', operator: 'EQ', value: '4155550142' }] }], 'without an E.164 form: EQ on the value as given')
+})
+
+t.test("HubSpot's answers as failure kinds", async (t) => {
   const server = await rawServer(t)
   const adapter: CrmAdapter = hubspotAdapter(t, server.url, mapping, { requestTimeoutMs: 2000 })
   const ctx = context()
@@ -209,23 +226,24 @@ t.test("HubSpot's answers in the catalogue", async (t) => {
 
   server.answer(json(400, error(400, 'VALIDATION_ERROR', { message: 'Property values were not valid: […]', errors: [{ message: 'Email address a@b is invalid', code: 'INVALID_EMAIL', context: { propertyName: ['email'] } }] })))
   const invalid = await failure(create())
-  t.same([invalid.code, invalid.params, invalid.errorClass], ['CRM_VALIDATION_FAILED', { field: 'email' }, 'client'], '400 VALIDATION_ERROR → CRM_VALIDATION_FAILED naming the property')
+  t.same([invalid.kind, invalid.field], ['rejected', 'email'], '400 VALIDATION_ERROR → rejected, naming the property')
   t.match(invalid.message, /VALIDATION_ERROR c-1/, 'the log detail keeps the category and correlation id')
+  t.notMatch(invalid.message, /a@b/, 'but not the refused value')
   server.answer(json(400, error(400, 'VALIDATION_ERROR')))
-  t.same((await failure(find())).params, {}, 'without errors[].context, no field')
+  t.equal((await failure(find())).field, undefined, 'without errors[].context, no field')
 
   server.answer(json(409, error(409, 'CONFLICT', { message: 'Contact already exists. Existing ID: 5151' })))
   const duplicate = await failure(create())
-  t.same([duplicate.code, duplicate.errorClass], ['DUPLICATE_CUSTOMER', 'client'], '409 "Contact already exists" → DUPLICATE_CUSTOMER')
+  t.equal(duplicate.kind, 'duplicate', '409 "Contact already exists" → duplicate')
   t.notMatch(duplicate.message, /5151/, "the other customer's id is not passed on")
-  t.equal((await failure(update())).code, 'DUPLICATE_CUSTOMER', 'also when an update takes a used e-mail')
+  t.equal((await failure(update())).kind, 'duplicate', 'also when an update takes a used e-mail')
   server.answer(json(409, error(409, 'CONFLICT', { message: 'Object is locked' })))
-  t.equal((await failure(update())).code, 'CRM_ERROR', 'another conflict is not a duplicate')
+  t.equal((await failure(update())).kind, 'failed', 'another conflict is not a duplicate')
 
   const throttled = async (headers: Record<string, string>, call: () => Promise<unknown>) => {
-    server.answer(json(429, error(429, 'RATE_LIMITS', { errorType: 'RATE_LIMIT' }), headers))
+    server.answer(json(429, error(429, 'RATE_LIMITS', { errorType: 'RATE_LIMIT', policyName: 'TEN_SECONDLY_ROLLING' }), headers))
     const err = await failure(call())
-    t.same([err.code, err.errorClass], ['CRM_RATE_LIMITED', 'upstream'])
+    t.equal(err.kind, 'throttled')
     return err.retryAfterSeconds
   }
   t.equal(await throttled({ 'retry-after': '3' }, get), 3, '429 with Retry-After: that')
@@ -233,34 +251,48 @@ t.test("HubSpot's answers in the catalogue", async (t) => {
   t.equal(await throttled({}, find), 1, 'a search 429 without headers: its one-second window')
   t.equal(await throttled({}, create), 10, 'another 429 without headers: the ten-second burst window')
 
+  // The usage guide's daily-limit body (https://developers.hubspot.com/docs/guides/apps/api-usage/usage-details).
+  const daily = { status: 'error', message: 'You have reached your daily limit.', errorType: 'RATE_LIMIT', correlationId: 'c033cdaa-2c40-4a64-ae48-b4cec88dad24', policyName: 'DAILY', requestId: '3d3e35b7-0dae-4b9f-a6e3-9c230cbcf8dd' }
+  server.answer(json(429, daily))
+  const spent = await failure(create())
+  t.same([spent.kind, spent.retryAfterSeconds], ['quota-exhausted', undefined], '429 policyName DAILY → quota-exhausted, no wait invented')
+  t.match(spent.message, /HTTP 429 DAILY/, 'the log detail names the policy')
+  server.answer(json(429, daily, { 'retry-after': '3600' }))
+  t.same((await failure(find())).retryAfterSeconds, 3600, 'a Retry-After, when sent, is passed on')
+
   server.answer(json(401, error(401, 'INVALID_AUTHENTICATION')))
-  t.same([(await failure(get())).code, (await failure(get())).errorClass], ['CRM_ERROR', 'upstream'], '401: our token is refused, not the POS')
+  t.equal((await failure(get())).kind, 'failed', '401: our token is refused, not the POS')
   server.answer(json(403, error(403, 'MISSING_SCOPES')))
-  t.equal((await failure(find())).code, 'CRM_ERROR', '403 MISSING_SCOPES → CRM_ERROR')
+  t.equal((await failure(find())).kind, 'failed', '403 MISSING_SCOPES → failed')
   server.answer(json(502, error(502, 'BAD_GATEWAY')))
-  t.equal((await failure(update())).code, 'CRM_ERROR', '5xx → CRM_ERROR')
+  t.equal((await failure(update())).kind, 'failed', '5xx → failed')
 
   server.answer(json(200, { id: '1001' }))
-  t.equal((await failure(get())).code, 'CRM_BAD_RESPONSE', 'a contact without properties')
+  t.equal((await failure(get())).kind, 'bad-response', 'a contact without properties')
   server.answer(json(200, { results: [] }))
-  t.equal((await failure(find())).code, 'CRM_BAD_RESPONSE', 'a search page without total')
+  t.equal((await failure(find())).kind, 'bad-response', 'a search page without total')
   server.answer(json(200, { id: '1', properties: {} }))
-  t.equal((await failure(create())).code, 'CRM_BAD_RESPONSE', 'a create answered 200, not the documented 201')
+  t.equal((await failure(create())).kind, 'bad-response', 'a create answered 200, not the documented 201')
   server.answer(json(200, 'not a contact'))
-  t.equal((await failure(update())).code, 'CRM_BAD_RESPONSE', 'a PATCH answered with something else than a contact')
+  t.equal((await failure(update())).kind, 'bad-response', 'a PATCH answered with something else than a contact')
   server.answer((_req, _body, res) => { res.writeHead(302, { location: 'https://app.hubspot.com/login' }); res.end() })
-  t.equal((await failure(get())).code, 'CRM_BAD_RESPONSE', 'a redirect is never followed')
+  t.equal((await failure(get())).kind, 'bad-response', 'a redirect is never followed')
+  server.answer((req) => req.socket.destroy())
+  t.equal((await failure(create())).kind, 'interrupted', 'a connection reset once the request arrived → interrupted (the create may have happened)')
 })
 
-t.test("the double's own throttling through the adapter", async (t) => {
+t.test("the double's own throttling and daily limit through the adapter", async (t) => {
   const clock = 7_000_000
   const double = await startHubSpot(t, { now: () => clock, searchRateLimit: { max: 1, windowMs: 1000 }, burstRateLimit: { max: 1, windowMs: 10_000 } })
   const adapter = hubspotAdapter(t, double.url, mapping)
   const search = () => adapter.searchCustomers({ criteria: [crit(['email'], 'equals', 'a@b.co')], limit: 5, offset: 0 }, context())
   await search()
   const second = await failure(search())
-  t.same([second.code, second.retryAfterSeconds], ['CRM_RATE_LIMITED', 1], 'a second search in the second: 429 → wait 1 s')
+  t.same([second.kind, second.retryAfterSeconds], ['throttled', 1], 'a second search in the second: 429 → wait 1 s')
   t.equal(await adapter.getCustomer('1001', context()), null)
   const burst = await failure(adapter.getCustomer('1001', context()))
-  t.same([burst.code, burst.retryAfterSeconds], ['CRM_RATE_LIMITED', 10], 'the ten-second limit: its X-HubSpot-RateLimit-Interval-Milliseconds')
+  t.same([burst.kind, burst.retryAfterSeconds], ['throttled', 10], 'the ten-second limit: its X-HubSpot-RateLimit-Interval-Milliseconds')
+  double.setDailyLimitReached(true)
+  const daily = await failure(adapter.createCustomer({ email: 'late@example.com' }, context()))
+  t.same([daily.kind, daily.retryAfterSeconds], ['quota-exhausted', undefined], 'the daily limit → quota-exhausted')
 })

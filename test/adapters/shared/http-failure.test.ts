@@ -14,7 +14,8 @@ import {
   parseJsonBody,
   parseRetryAfter
 } from '../../../adapters/shared/http-failure.js'
-import { GatewayError } from '../../../src/spi/error-catalogue.js'
+import { CrmFailure } from '../../../src/core/port.js'
+import type { CrmFailureKind } from '../../../src/core/port.js'
 
 const live = new AbortController().signal
 
@@ -24,52 +25,70 @@ function response(status: number, headers: Record<string, unknown> = {}, data = 
 
 const axiosError = (code: string, message = 'boom'): AxiosError => new AxiosError(message, code)
 
+/** The kind a transport error is classified as; fails when it is not classified at all. */
+function kindOf(err: unknown, signal: AbortSignal = live): CrmFailureKind | 'not a transport failure' {
+  return classifyTransportFailure(err, signal, 'getCustomer')?.kind ?? 'not a transport failure'
+}
+
 t.test('transport failures', async (t) => {
-  const cases: [string, unknown, string][] = [
-    ['ECONNREFUSED', axiosError('ECONNREFUSED'), 'CRM_UNAVAILABLE'],
-    ['ECONNRESET', axiosError('ECONNRESET'), 'CRM_UNAVAILABLE'],
-    ['ENOTFOUND', axiosError('ENOTFOUND'), 'CRM_UNAVAILABLE'],
-    ['EAI_AGAIN', axiosError('EAI_AGAIN'), 'CRM_UNAVAILABLE'],
-    ['EPIPE', axiosError('EPIPE'), 'CRM_UNAVAILABLE'],
-    ['socket hang up (no code)', new AxiosError('socket hang up'), 'CRM_UNAVAILABLE'],
-    ['a code on the cause only', Object.assign(new AxiosError('x'), { cause: { code: 'ECONNRESET' } }), 'CRM_UNAVAILABLE'],
-    ['ECONNABORTED (axios timeout)', axiosError('ECONNABORTED'), 'CRM_TIMEOUT'],
-    ['ETIMEDOUT', axiosError('ETIMEDOUT'), 'CRM_TIMEOUT'],
-    ['a cancellation', new CanceledError(), 'CRM_TIMEOUT'],
-    ['ERR_BAD_RESPONSE', axiosError('ERR_BAD_RESPONSE'), 'CRM_BAD_RESPONSE'],
-    ['over the size limit', axiosError('ERR_FR_MAX_CONTENT_LENGTH_EXCEEDED'), 'CRM_BAD_RESPONSE'],
-    ['HTTP parser error', axiosError('HPE_INVALID_CONSTANT'), 'CRM_BAD_RESPONSE'],
-    ['another axios error (TLS)', axiosError('CERT_HAS_EXPIRED'), 'CRM_UNAVAILABLE'],
-    ['a bug of ours', new TypeError('x is undefined'), 'INTERNAL_ERROR']
+  const cases: [string, unknown, CrmFailureKind][] = [
+    ['ECONNREFUSED', axiosError('ECONNREFUSED'), 'unreachable'],
+    ['ENOTFOUND', axiosError('ENOTFOUND'), 'unreachable'],
+    ['EAI_AGAIN', axiosError('EAI_AGAIN'), 'unreachable'],
+    ['EHOSTUNREACH', axiosError('EHOSTUNREACH'), 'unreachable'],
+    ['ENETUNREACH', axiosError('ENETUNREACH'), 'unreachable'],
+    ['ENETDOWN', axiosError('ENETDOWN'), 'unreachable'],
+    ['EHOSTDOWN', axiosError('EHOSTDOWN'), 'unreachable'],
+    ['a connect timeout', axiosError('ERR_SOCKET_CONNECTION_TIMEOUT'), 'unreachable'],
+    ['a Node socket error not wrapped by axios', Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), 'unreachable'],
+    ['ECONNRESET', axiosError('ECONNRESET'), 'interrupted'],
+    ['EPIPE', axiosError('EPIPE'), 'interrupted'],
+    ['socket hang up (no code)', new AxiosError('socket hang up'), 'interrupted'],
+    ['a code on the cause only', Object.assign(new AxiosError('x'), { cause: { code: 'ECONNRESET' } }), 'interrupted'],
+    ['axios ERR_NETWORK', axiosError('ERR_NETWORK'), 'interrupted'],
+    ['another axios error (TLS)', axiosError('CERT_HAS_EXPIRED'), 'interrupted'],
+    ['ECONNABORTED (axios timeout)', axiosError('ECONNABORTED'), 'timeout'],
+    ['ETIMEDOUT', axiosError('ETIMEDOUT'), 'timeout'],
+    ['a cancellation', new CanceledError(), 'timeout'],
+    ['ERR_BAD_RESPONSE', axiosError('ERR_BAD_RESPONSE'), 'bad-response'],
+    ['over the size limit', axiosError('ERR_FR_MAX_CONTENT_LENGTH_EXCEEDED'), 'bad-response'],
+    ['HTTP parser error', axiosError('HPE_INVALID_CONSTANT'), 'bad-response']
   ]
-  for (const [what, err, code] of cases) {
+  for (const [what, err, kind] of cases) {
     const out = classifyTransportFailure(err, live, 'getCustomer')
-    t.equal(out.code, code, `${what} → ${code}`)
-    t.equal(out.cause, err, `${what}: the original error is the cause`)
+    t.equal(out?.kind, kind, `${what} → ${kind}`)
+    t.equal(out?.cause, err, `${what}: the original error is the cause`)
+  }
+  for (const bug of [new TypeError('x is undefined'), new Error('no code'), 'a string', null]) {
+    t.equal(kindOf(bug), 'not a transport failure', `${String(bug)}: a bug of ours is not classified (sendRequest rethrows it unchanged)`)
   }
   const aborted = AbortSignal.abort()
-  t.equal(classifyTransportFailure(axiosError('ECONNRESET'), aborted, 'op').code, 'CRM_TIMEOUT', 'any failure after an abort is the deadline')
-  const own = new GatewayError('CRM_BAD_RESPONSE')
-  t.equal(classifyTransportFailure(own, live, 'op'), own, 'a GatewayError passes through unchanged')
-  t.match(classifyTransportFailure(axiosError('ECONNREFUSED'), live, 'searchCustomers').message, /^searchCustomers: /, 'the log detail names the operation')
+  t.equal(kindOf(axiosError('ECONNRESET'), aborted), 'timeout', 'a transport failure once the signal fired: the attempt ran out of time')
+  t.equal(kindOf(new TypeError('x'), aborted), 'not a transport failure', 'but a bug stays a bug')
+  const own = new CrmFailure('bad-response', { detail: 'x' })
+  t.equal(classifyTransportFailure(own, live, 'op'), own, 'a CrmFailure passes through unchanged')
+  t.match(classifyTransportFailure(axiosError('ECONNREFUSED'), live, 'searchCustomers')?.message, /^searchCustomers: /, 'the log detail names the operation')
 })
 
 t.test('statuses', async (t) => {
-  const cases: [number, string, string][] = [
-    [401, 'CRM_ERROR', 'our credentials refused: upstream, not the POS'],
-    [403, 'CRM_ERROR', 'forbidden: upstream'],
-    [404, 'CRM_ERROR', 'an undocumented 404'],
-    [418, 'CRM_ERROR', 'any other 4xx'],
-    [500, 'CRM_ERROR', '5xx'],
-    [502, 'CRM_ERROR', '5xx'],
-    [301, 'CRM_BAD_RESPONSE', 'a redirect'],
-    [304, 'CRM_BAD_RESPONSE', 'not modified is no answer to us'],
-    [429, 'CRM_RATE_LIMITED', 'throttled']
+  const cases: [number, CrmFailureKind, string][] = [
+    [401, 'failed', 'our credentials refused'],
+    [403, 'failed', 'forbidden'],
+    [404, 'failed', 'an undocumented 404'],
+    [418, 'failed', 'any other 4xx'],
+    [500, 'failed', '5xx'],
+    [502, 'failed', '5xx'],
+    [301, 'bad-response', 'a redirect'],
+    [304, 'bad-response', 'not modified is no answer to us'],
+    [200, 'bad-response', 'a success the call does not promise'],
+    [429, 'throttled', 'throttled']
   ]
-  for (const [status, code, what] of cases) {
+  for (const [status, kind, what] of cases) {
     const err = classifyStatus(response(status), 'op')
-    t.same([err.code, err.errorClass], [code, 'upstream'], `${status} → ${code} (${what})`)
+    t.ok(err instanceof CrmFailure, `${status}: a CrmFailure`)
+    t.equal(err.kind, kind, `${status} → ${kind} (${what})`)
   }
+  t.match(classifyStatus(response(401), 'getCustomer').message, /^getCustomer: HTTP 401 \(credentials refused\)$/, 'the log detail says why')
   t.equal(classifyStatus(response(429, { 'retry-after': '12' }), 'op').retryAfterSeconds, 12, '429 carries Retry-After')
   t.equal(classifyStatus(response(429), 'op').retryAfterSeconds, undefined, '429 without Retry-After')
 })
@@ -101,8 +120,8 @@ t.test('JSON bodies', async (t) => {
   ] as const) {
     t.throws(
       () => parseJsonBody(response(200, type === undefined ? {} : { 'content-type': type }, body), 'op'),
-      { code: 'CRM_BAD_RESPONSE' },
-      `${what} → CRM_BAD_RESPONSE`
+      { name: 'CrmFailure', kind: 'bad-response' },
+      `${what} → bad-response`
     )
   }
 })
@@ -114,40 +133,40 @@ t.test('base URLs', async (t) => {
   t.throws(() => checkBaseUrl('file:///etc/passwd', 'x'), /must use http or https/, 'file:')
 })
 
-t.test("Salesforce's 403 REQUEST_LIMIT_EXCEEDED is a throttle, not refused credentials", async (t) => {
+t.test("Salesforce's 403 REQUEST_LIMIT_EXCEEDED is a spent quota, not refused credentials", async (t) => {
   const json = { 'content-type': 'application/json;charset=UTF-8' }
   // The REST API's published error shape: an array of {message, errorCode}.
   const published = '[{"message":"TotalRequests Limit exceeded.","errorCode":"REQUEST_LIMIT_EXCEEDED"}]'
   const limited = classifyStatus(response(403, json, published), 'searchCustomers')
-  t.same([limited.code, limited.errorClass, limited.status], ['CRM_RATE_LIMITED', 'upstream', 429], 'the array form → CRM_RATE_LIMITED')
+  t.equal(limited.kind, 'quota-exhausted', 'the array form → quota-exhausted')
   t.equal(limited.retryAfterSeconds, undefined, 'no Retry-After sent → none invented')
   t.match(limited.message, /^searchCustomers: HTTP 403 REQUEST_LIMIT_EXCEEDED$/, 'the log detail names the status and the code')
 
   const withRetry = classifyStatus(response(403, { ...json, 'retry-after': '30' }, published), 'op')
-  t.same([withRetry.code, withRetry.retryAfterSeconds], ['CRM_RATE_LIMITED', 30], 'a Retry-After header is honoured')
+  t.same([withRetry.kind, withRetry.retryAfterSeconds], ['quota-exhausted', 30], 'a Retry-After header is honoured')
 
-  const cases: [string, unknown, string][] = [
-    ['a single object', '{"message":"ConcurrentRequests Limit exceeded.","errorCode":"REQUEST_LIMIT_EXCEEDED"}', 'CRM_RATE_LIMITED'],
-    ['among other errors', '[{"errorCode":"OTHER"},{"errorCode":"REQUEST_LIMIT_EXCEEDED"}]', 'CRM_RATE_LIMITED'],
-    ['an already parsed body', [{ message: 'x', errorCode: 'REQUEST_LIMIT_EXCEEDED' }], 'CRM_RATE_LIMITED'],
-    ['another Salesforce 403 code', '[{"message":"no access","errorCode":"INSUFFICIENT_ACCESS"}]', 'CRM_ERROR'],
-    ['the code only in a message', '[{"message":"REQUEST_LIMIT_EXCEEDED","errorCode":"FORBIDDEN"}]', 'CRM_ERROR'],
-    ['the code in a non-JSON body', '<html>REQUEST_LIMIT_EXCEEDED</html>', 'CRM_ERROR'],
-    ['the code as a bare JSON string', '"REQUEST_LIMIT_EXCEEDED"', 'CRM_ERROR'],
-    ['a code of another type', '[{"errorCode":["REQUEST_LIMIT_EXCEEDED"]}]', 'CRM_ERROR'],
-    ['JSON null', 'null', 'CRM_ERROR'],
-    ['an empty body', '', 'CRM_ERROR'],
-    ['no body at all', undefined, 'CRM_ERROR'],
-    ['an oversized body', `[{"errorCode":"REQUEST_LIMIT_EXCEEDED","message":"${'x'.repeat(70_000)}"}]`, 'CRM_ERROR']
+  const cases: [string, unknown, CrmFailureKind][] = [
+    ['a single object', '{"message":"ConcurrentRequests Limit exceeded.","errorCode":"REQUEST_LIMIT_EXCEEDED"}', 'quota-exhausted'],
+    ['among other errors', '[{"errorCode":"OTHER"},{"errorCode":"REQUEST_LIMIT_EXCEEDED"}]', 'quota-exhausted'],
+    ['an already parsed body', [{ message: 'x', errorCode: 'REQUEST_LIMIT_EXCEEDED' }], 'quota-exhausted'],
+    ['another Salesforce 403 code', '[{"message":"no access","errorCode":"INSUFFICIENT_ACCESS"}]', 'failed'],
+    ['the code only in a message', '[{"message":"REQUEST_LIMIT_EXCEEDED","errorCode":"FORBIDDEN"}]', 'failed'],
+    ['the code in a non-JSON body', '<html>REQUEST_LIMIT_EXCEEDED</html>', 'failed'],
+    ['the code as a bare JSON string', '"REQUEST_LIMIT_EXCEEDED"', 'failed'],
+    ['a code of another type', '[{"errorCode":["REQUEST_LIMIT_EXCEEDED"]}]', 'failed'],
+    ['JSON null', 'null', 'failed'],
+    ['an empty body', '', 'failed'],
+    ['no body at all', undefined, 'failed'],
+    ['an oversized body', `[{"errorCode":"REQUEST_LIMIT_EXCEEDED","message":"${'x'.repeat(70_000)}"}]`, 'failed']
   ]
-  for (const [what, data, code] of cases) {
+  for (const [what, data, kind] of cases) {
     const err = classifyStatus({ ...response(403, json), data } as AxiosResponse<unknown>, 'op')
-    t.same([err.code, err.errorClass], [code, 'upstream'], `403, ${what} → ${code}`)
+    t.equal(err.kind, kind, `403, ${what} → ${kind}`)
   }
   t.equal(
-    classifyStatus(response(401, json, published), 'op').code,
-    'CRM_ERROR',
-    'only a 403 carries the throttle meaning: a 401 stays refused credentials'
+    classifyStatus(response(401, json, published), 'op').kind,
+    'failed',
+    'only a 403 carries the quota meaning: a 401 stays refused credentials'
   )
-  t.equal(classifyStatus(response(500, json, published), 'op').code, 'CRM_ERROR', 'and a 5xx stays CRM_ERROR')
+  t.equal(classifyStatus(response(500, json, published), 'op').kind, 'failed', 'and a 5xx stays failed')
 })

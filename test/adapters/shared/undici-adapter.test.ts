@@ -1,8 +1,8 @@
 /**
  * The undici transport behind the adapters' axios instances (adapters/shared/undici-adapter.ts):
  * the same requests through it and through axios' own http adapter reach a real server alike
- * and come back alike; every failure becomes the AxiosError http-failure.ts classifies the
- * same way; close() releases the sockets.
+ * and come back alike; every failure becomes the AxiosError http-failure.ts classifies into
+ * the port's failure kinds; close() releases the sockets.
  */
 import http from 'node:http'
 import net from 'node:net'
@@ -15,6 +15,7 @@ import { errors } from 'undici'
 import { createUndiciTransport, toAxiosError } from '../../../adapters/shared/undici-adapter.js'
 import { createHttpClient, sendRequest } from '../../../adapters/shared/http-client.js'
 import { classifyTransportFailure } from '../../../adapters/shared/http-failure.js'
+import type { CrmFailureKind } from '../../../src/core/port.js'
 import { createSilentLogger } from '../../helpers/silent-logger.js'
 
 interface Teardown {
@@ -251,7 +252,7 @@ t.test('limits: maxContentLength, the pool size limit, maxBodyLength', async (t)
   const limited = axios.create({ ...base(srv.url), adapter: small.adapter, maxContentLength: -1 })
   const err = await rejection(limited.get('/chunked'))
   t.equal(err.code, 'ERR_BAD_RESPONSE', 'a chunked answer over the pool limit (maxResponseBytes)')
-  t.equal(classifyTransportFailure(err, new AbortController().signal, 'op').code, 'CRM_BAD_RESPONSE', '… is CRM_BAD_RESPONSE')
+  t.equal(classifyTransportFailure(err, new AbortController().signal, 'op')?.kind, 'bad-response', '… is a bad-response')
 })
 
 t.test('timeouts and aborts', async (t) => {
@@ -282,7 +283,7 @@ t.test('timeouts and aborts', async (t) => {
     const undiciMs = Date.now() - started
     t.same([b.code, b.message], [a.code, a.message], `${url}: timeout → ${a.code} "${a.message}"`)
     t.ok(undiciMs >= 100 && undiciMs < 1000, `${url}: after the timeout (${undiciMs} ms; http adapter ${httpMs} ms)`)
-    t.equal(classifyTransportFailure(b, new AbortController().signal, 'op').code, 'CRM_TIMEOUT')
+    t.equal(classifyTransportFailure(b, new AbortController().signal, 'op')?.kind, 'timeout')
   }
   const slowBody = [await viaHttp.get('/trickle'), await viaUndici.get('/trickle')]
   t.same(slowBody.map((r) => r.data), ['chunk1 chunk2 chunk3 end', 'chunk1 chunk2 chunk3 end'], 'a body trickling in under the timeout per chunk is read whole (180 ms > 120 ms)')
@@ -299,7 +300,7 @@ t.test('timeouts and aborts', async (t) => {
     const err = await rejection(patient.get(url, { signal: controller.signal }))
     t.ok(isCancel(err), `${url}: an abort is axios' CanceledError`)
     t.ok(Date.now() - started < 1000, `${url}: promptly (timeout 0 means none)`)
-    t.equal(classifyTransportFailure(err, controller.signal, 'op').code, 'CRM_TIMEOUT', `${url}: CRM_TIMEOUT`)
+    t.equal(classifyTransportFailure(err, controller.signal, 'op')?.kind, 'timeout', `${url}: timeout`)
   }
   const before = srv.seen.length
   const pre = await rejection(patient.get('/x', { signal: AbortSignal.abort() }))
@@ -317,14 +318,26 @@ t.test('transport failures keep the codes http-failure.ts reads', async (t) => {
   await new Promise<void>((resolve) => probe.close(() => resolve()))
   const refused = pair(t, base(`http://127.0.0.1:${port}`))
   const [a, b] = [await rejection(refused.viaHttp.get('/x')), await rejection(refused.viaUndici.get('/x'))]
-  t.same([b.code, classifyTransportFailure(b, live, 'op').code], [a.code, 'CRM_UNAVAILABLE'], `refused: ${a.code} → CRM_UNAVAILABLE`)
+  t.same([b.code, classifyTransportFailure(b, live, 'op')?.kind], [a.code, 'unreachable'], `refused: ${a.code} → unreachable`)
 
   const srv = await server(t)
   srv.behave((req) => req.socket.destroy())
   const reset = pair(t, base(srv.url))
   const [ra, rb] = [await rejection(reset.viaHttp.get('/x')), await rejection(reset.viaUndici.get('/x'))]
-  t.same([rb.code, classifyTransportFailure(rb, live, 'op').code], [ra.code, 'CRM_UNAVAILABLE'], `reset: ${ra.code} → CRM_UNAVAILABLE`)
+  t.same([rb.code, classifyTransportFailure(rb, live, 'op')?.kind], [ra.code, 'interrupted'], `reset: ${ra.code} → interrupted`)
   t.ok(rb.cause instanceof Error, 'the undici error is the cause')
+
+  // A body cut short: the head promised 100 bytes, the connection closed after 14.
+  for (const connection of ['close', 'keep-alive']) {
+    const cut = await server(t)
+    cut.behave((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100', connection })
+      res.write('{"CONTACT_ID":')
+      setTimeout(() => res.socket?.end(), 10)
+    })
+    const short = await rejection(pair(t, base(cut.url)).viaUndici.get('/x'))
+    t.same([short.code, classifyTransportFailure(short, live, 'op')?.kind], ['ECONNRESET', 'interrupted'], `a body cut short (Connection: ${connection}) → ECONNRESET → interrupted`)
+  }
 
   const sockets = new Set<net.Socket>()
   const garbage = net.createServer((socket) => {
@@ -338,28 +351,28 @@ t.test('transport failures keep the codes http-failure.ts reads', async (t) => {
   }))
   const bad = pair(t, base(`http://127.0.0.1:${(garbage.address() as AddressInfo).port}`))
   const gb = await rejection(bad.viaUndici.get('/x'))
-  t.equal(classifyTransportFailure(gb, live, 'op').code, 'CRM_BAD_RESPONSE', `not HTTP: ${gb.code} → CRM_BAD_RESPONSE`)
+  t.equal(classifyTransportFailure(gb, live, 'op')?.kind, 'bad-response', `not HTTP: ${gb.code} → bad-response`)
 
   const config = { timeout: 150, headers: {} } as unknown as InternalAxiosRequestConfig
-  const mapped: [string, Error, string, string][] = [
-    ['connect timeout', new errors.ConnectTimeoutError(), 'ECONNABORTED', 'CRM_TIMEOUT'],
-    ['headers timeout', new errors.HeadersTimeoutError(), 'ECONNABORTED', 'CRM_TIMEOUT'],
-    ['body timeout', new errors.BodyTimeoutError(), 'ECONNABORTED', 'CRM_TIMEOUT'],
-    ['socket closed', new errors.SocketError('other side closed'), 'ECONNRESET', 'CRM_UNAVAILABLE'],
-    ['pool destroyed', new errors.ClientDestroyedError(), 'ECONNRESET', 'CRM_UNAVAILABLE'],
-    ['pool closed', new errors.ClientClosedError(), 'ECONNRESET', 'CRM_UNAVAILABLE'],
-    ['over the size limit', new errors.ResponseExceededMaxSizeError(), 'ERR_BAD_RESPONSE', 'CRM_BAD_RESPONSE'],
-    ['length mismatch', new errors.ResponseContentLengthMismatchError(), 'ERR_BAD_RESPONSE', 'CRM_BAD_RESPONSE'],
-    ['parser error with a code', Object.assign(new errors.HTTPParserError('bad'), { code: 'HPE_INVALID_CONSTANT' }), 'HPE_INVALID_CONSTANT', 'CRM_BAD_RESPONSE'],
-    ['parser error without one', new errors.HTTPParserError('bad'), 'ERR_BAD_RESPONSE', 'CRM_BAD_RESPONSE'],
-    ['an aborted request', new errors.RequestAbortedError(), 'ERR_CANCELED', 'CRM_TIMEOUT'],
-    ['ECONNREFUSED', Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), 'ECONNREFUSED', 'CRM_UNAVAILABLE'],
-    ['ENOTFOUND', Object.assign(new Error('getaddrinfo ENOTFOUND'), { code: 'ENOTFOUND' }), 'ENOTFOUND', 'CRM_UNAVAILABLE'],
-    ['a TLS failure', Object.assign(new Error('certificate has expired'), { code: 'CERT_HAS_EXPIRED' }), 'CERT_HAS_EXPIRED', 'CRM_UNAVAILABLE']
+  const mapped: [string, Error, string, CrmFailureKind][] = [
+    ['connect timeout (nothing sent)', new errors.ConnectTimeoutError(), 'ERR_SOCKET_CONNECTION_TIMEOUT', 'unreachable'],
+    ['headers timeout', new errors.HeadersTimeoutError(), 'ECONNABORTED', 'timeout'],
+    ['body timeout', new errors.BodyTimeoutError(), 'ECONNABORTED', 'timeout'],
+    ['socket closed', new errors.SocketError('other side closed'), 'ECONNRESET', 'interrupted'],
+    ['pool destroyed', new errors.ClientDestroyedError(), 'ECONNRESET', 'interrupted'],
+    ['pool closed', new errors.ClientClosedError(), 'ECONNRESET', 'interrupted'],
+    ['over the size limit', new errors.ResponseExceededMaxSizeError(), 'ERR_BAD_RESPONSE', 'bad-response'],
+    ['length mismatch (a body cut short)', new errors.ResponseContentLengthMismatchError(), 'ECONNRESET', 'interrupted'],
+    ['parser error with a code', Object.assign(new errors.HTTPParserError('bad'), { code: 'HPE_INVALID_CONSTANT' }), 'HPE_INVALID_CONSTANT', 'bad-response'],
+    ['parser error without one', new errors.HTTPParserError('bad'), 'ERR_BAD_RESPONSE', 'bad-response'],
+    ['an aborted request', new errors.RequestAbortedError(), 'ERR_CANCELED', 'timeout'],
+    ['ECONNREFUSED', Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), 'ECONNREFUSED', 'unreachable'],
+    ['ENOTFOUND', Object.assign(new Error('getaddrinfo ENOTFOUND'), { code: 'ENOTFOUND' }), 'ENOTFOUND', 'unreachable'],
+    ['a TLS failure', Object.assign(new Error('certificate has expired'), { code: 'CERT_HAS_EXPIRED' }), 'CERT_HAS_EXPIRED', 'interrupted']
   ]
-  for (const [what, err, code, catalogue] of mapped) {
+  for (const [what, err, code, kind] of mapped) {
     const out = toAxiosError(err, config)
-    t.same([out.code, classifyTransportFailure(out, live, 'op').code, out.cause], [code, catalogue, err], `${what} → ${code} → ${catalogue}`)
+    t.same([out.code, classifyTransportFailure(out, live, 'op')?.kind, out.cause], [code, kind, err], `${what} → ${code} → ${kind}`)
   }
   const aborted = new AbortController()
   aborted.abort()
@@ -381,7 +394,7 @@ t.test('keep-alive pool; close() releases the sockets', async (t) => {
   await new Promise((resolve) => setTimeout(resolve, 50))
   t.equal(srv.open(), 0, 'close() closed every socket')
   const after = await rejection(client.get('/z'))
-  t.equal(classifyTransportFailure(after, new AbortController().signal, 'op').code, 'CRM_UNAVAILABLE', 'a request after close() fails as unavailable')
+  t.equal(classifyTransportFailure(after, new AbortController().signal, 'op')?.kind, 'interrupted', 'a request after close() fails as interrupted')
 })
 
 t.test('createHttpClient sends what an axios instance with its settings sends over node:http', async (t) => {
