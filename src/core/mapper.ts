@@ -5,13 +5,18 @@
 import type { CrmCriterion, CrmRecord } from './port.js'
 import type { Customer, SearchParam } from '../spi/customer-schema.js'
 
+/** What the gateway itself adds to a customer for the table to write (never read, never answered). */
+export interface GatewayContext {
+  readonly meta?: { readonly createRequestId?: string }
+}
+
 export interface CustomerMapper {
   /**
    * SPI → CRM (write direction). Emits only the CRM fields whose SPI source is present in
    * `customer`, so a partial customer yields a partial patch; `""` stays `""` (clears).
    * Read-only rows (direction `read`) are skipped.
    */
-  toCrm(customer: Customer): CrmRecord
+  toCrm(customer: Customer & GatewayContext): CrmRecord
   /**
    * CRM → SPI (read direction). Omits absent values: no `null`, no `""`, no empty object
    * or list. Write-only rows (direction `write`) are skipped.
@@ -19,7 +24,15 @@ export interface CustomerMapper {
   fromCrm(record: CrmRecord): Customer
   /**
    * The CRM criterion for one SPI search parameter, or `undefined` when the table has no
-   * search row for it (the CRM cannot filter on it).
+   * search row for it (the CRM cannot filter on it). A `phone` row's criterion carries the
+   * number's national significant number (src/core/phone-number.ts).
    */
   criterion(param: SearchParam, value: string): CrmCriterion | undefined
+  /**
+   * The criterion that finds the record a create stored `marker` in (the table's
+   * `meta.createRequestId` row: `toCrm({ meta: { createRequestId: marker } })` writes it), or
+   * `undefined` when the table stores no creation marker. Lets the service find what a create
+   * whose answer was lost made (CONTRACT §4, CREATE_CUSTOMER).
+   */
+  markerCriterion(marker: string): CrmCriterion | undefined
 }

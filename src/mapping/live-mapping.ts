@@ -3,7 +3,7 @@
  * or call reload()). The new table is validated and its samples proven before it replaces the
  * old one; an invalid edit leaves the running table in place and reports every problem.
  */
-import type { CustomerMapper } from '../core/mapper.js'
+import type { CustomerMapper, GatewayContext } from '../core/mapper.js'
 import type { CrmCriterion, CrmRecord } from '../core/port.js'
 import type { Customer, SearchParam } from '../spi/customer-schema.js'
 import { loadMappingTable } from './index.js'
@@ -32,7 +32,7 @@ export class LiveMapping implements CustomerMapper {
     return this.#current
   }
 
-  toCrm(customer: Customer): CrmRecord {
+  toCrm(customer: Customer & GatewayContext): CrmRecord {
     return this.#current.toCrm(customer)
   }
 
@@ -42,5 +42,9 @@ export class LiveMapping implements CustomerMapper {
 
   criterion(param: SearchParam, value: string): CrmCriterion | undefined {
     return this.#current.criterion(param, value)
+  }
+
+  markerCriterion(marker: string): CrmCriterion | undefined {
+    return this.#current.markerCriterion(marker)
   }
 }

@@ -4,13 +4,14 @@
  * read needs, the search parameters it supports).
  */
 import type { CustomerMapper } from '../core/mapper.js'
-import type { CrmCriterion, CrmRecord } from '../core/port.js'
+import type { CrmRecord } from '../core/port.js'
 import type { Customer, SearchParam } from '../spi/customer-schema.js'
 import { compileTable, runRead, runWrite } from './compile.js'
 import { MappingValueError, type ReadIssueHandler } from './errors.js'
-import { reads, type MappingModel, type SearchRowModel, type TableModel } from './model.js'
+import { markerFunction } from './marker.js'
+import { reads, type MappingModel, type TableModel } from './model.js'
 import { rootScope } from './read-scope.js'
-import { TransformError } from './transforms/index.js'
+import { searchFunction } from './search.js'
 
 export interface MappingSample {
   readonly name: string
@@ -50,26 +51,6 @@ function readPathsOf(table: TableModel): string[] {
   return [...new Set(paths)]
 }
 
-function searchFunction(rows: readonly SearchRowModel[]): CustomerMapper['criterion'] {
-  const byParam = new Map(rows.map((row) => [row.param, { row, fields: Object.freeze([...row.fields]) }]))
-  return (param, value) => {
-    const entry = byParam.get(param)
-    if (entry === undefined) return undefined
-    const { row, fields } = entry
-    let out: unknown = value
-    if (value !== '') {
-      try {
-        for (const t of row.transforms) out = t.write(out)
-      } catch (err) {
-        if (err instanceof TransformError) throw new MappingValueError(param, err.reason)
-        throw err
-      }
-    }
-    const criterion: CrmCriterion = { fields, operator: row.operator, value: typeof out === 'string' ? out : String(out) }
-    return row.digitsOnly ? { ...criterion, digitsOnly: true } : criterion
-  }
-}
-
 export function createMapping(model: MappingModel, file: string, options: MappingOptions = {}): CompiledMapping {
   const root = compileTable(model.root)
   const readPaths = readPathsOf(model.root)
@@ -94,7 +75,8 @@ export function createMapping(model: MappingModel, file: string, options: Mappin
       runRead(root, record, out, sink === undefined ? undefined : rootScope(sink))
       return out
     },
-    criterion: searchFunction(model.search)
+    criterion: searchFunction(model.search),
+    markerCriterion: markerFunction(model.root)
   }
 }
 

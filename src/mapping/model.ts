@@ -63,8 +63,8 @@ export interface SearchRowModel {
   readonly at: NodePath
   readonly param: SearchParam
   readonly fields: readonly string[]
+  /** `phone`: the value (after `transforms`) becomes a national number (src/core/phone-number.ts). */
   readonly operator: SearchOperator
-  readonly digitsOnly: boolean
   readonly transforms: readonly ValueTransform[]
 }
 

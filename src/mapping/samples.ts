@@ -6,7 +6,9 @@
  * 1. every field of `spi` and of `crm` is mapped by some row (any direction), so a sample
  *    cannot hide an unmapped or misspelt field;
  * 2. write: `toCrm(spi)` deep-equals `crm` restricted to the CRM fields that write rows fill
- *    (read-only fields such as CONTACT_ID, ORDER_COUNT are left out of the comparison);
+ *    (read-only fields such as CONTACT_ID, ORDER_COUNT are left out of the comparison; so is
+ *    the creation marker's field when `spi` has no `meta.createRequestId`: the gateway adds the
+ *    marker to a create, the POS never sends it, yet a stored record may show it);
  * 3. read: `fromCrm(crm)` deep-equals `spi` restricted to the SPI fields that read rows fill
  *    (write-only fields such as storeAttribution are left out), and reports no read issue.
  * So samples use canonical forms: what the gateway would answer, e.g. `1990-04-17`, not epoch ms.
@@ -14,6 +16,7 @@
 import type { TableIssue } from './errors.js'
 import { MappingValueError } from './errors.js'
 import type { CompiledMapping } from './mapping.js'
+import { markerRow } from './marker.js'
 import { reads, writes, type MappingModel, type RowModel, type TableModel } from './model.js'
 import { displayNodePath, type NodePath, type ParsedYaml } from './parse-yaml.js'
 import { displayPath, getAt, isPrefix, setAt, type Path, type Segment } from './paths.js'
@@ -108,15 +111,18 @@ export function verifySamples(model: MappingModel, mapping: CompiledMapping, fil
   const issue = (at: NodePath, message: string): void => {
     issues.push({ file, ...parsed.locate(at), path: displayNodePath(at), message })
   }
+  const marker = markerRow(model.root)
+  const withoutMarker: TableModel = { ...model.root, rows: model.root.rows.filter((row) => row !== marker) }
   for (const sample of model.samples) {
     const at = sample.at
+    const written = marker !== undefined && getAt(sample.spi, marker.spi[0]?.segments ?? []) === undefined ? withoutMarker : model.root
     for (const side of ['spi', 'crm'] as const) {
       for (const leaf of leaves(sample[side])) {
         if (leaf.length > 0 && !covered(leaf, model.root, side)) issue([...at, side, ...leaf], 'no row maps this field (samples may only hold mapped fields)')
       }
     }
     try {
-      for (const d of diff(mapping.toCrm(sample.spi), project(sample.crm, model.root, 'crm', 'write'))) {
+      for (const d of diff(mapping.toCrm(sample.spi), project(sample.crm, written, 'crm', 'write'))) {
         issue([...at, 'crm', ...d.path], `toCrm(spi) gives ${show(d.actual)} for ${displayPath(d.path)}, the sample has ${show(d.expected)}`)
       }
     } catch (err) {

@@ -19,6 +19,14 @@ const MAX_ERRORS = 200
 
 type SchemaNode = Record<string, unknown>
 
+/**
+ * Keys an earlier table format accepted, with what to write instead: a table written for an
+ * older gateway is then refused with its fix, not only with "unknown key".
+ */
+const RETIRED_KEYS: ReadonlyMap<string, string> = new Map([
+  ['digitsOnly', '"digitsOnly" is no longer supported: replace it (and the row\'s operator) with "operator: phone", which compares phone numbers by their national number']
+])
+
 function schemaAt(pointer: string): SchemaNode {
   let node: unknown = MappingTableSchema
   for (const raw of pointer.replace(/^#\/?/, '').split('/')) {
@@ -138,7 +146,9 @@ export function checkSchema(value: unknown, file: string, parsed: ParsedYaml): T
       case 'additionalProperties': {
         const known = Object.keys(schema['properties'] ?? {})
         for (const extra of error.params.additionalProperties) {
-          add([...path, extra], known.length > 0 ? `unknown key "${extra}" (expected one of: ${known.join(', ')})` : patternMessage(TABLE_NAME_PATTERN, extra), true)
+          const retired = RETIRED_KEYS.get(extra)
+          if (retired !== undefined) add([...path, extra], retired, true)
+          else add([...path, extra], known.length > 0 ? `unknown key "${extra}" (expected one of: ${known.join(', ')})` : patternMessage(TABLE_NAME_PATTERN, extra), true)
         }
         break
       }

@@ -74,8 +74,11 @@ export const SearchRowSchema = Type.Object(
     crm: Type.Union([PathString, Type.Array(PathString, { minItems: 1 })], {
       description: 'CRM field, or several: a record matches when any of them matches'
     }),
-    operator: Type.Optional(Type.Enum(['equals', 'prefix', 'contains'], { description: 'default equals' })),
-    digitsOnly: Type.Optional(Type.Boolean({ description: 'compare digits only (phone numbers)' })),
+    operator: Type.Optional(
+      Type.Enum(['equals', 'prefix', 'contains', 'phone'], {
+        description: 'default equals; phone: phone numbers compared by their national number, formatting ignored'
+      })
+    ),
     transform: Type.Optional(
       Type.Union([TransformName, Type.Array(TransformName, { minItems: 1 })], {
         description: 'Applied to the search value (its write side) before it reaches the CRM'

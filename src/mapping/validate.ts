@@ -3,9 +3,11 @@
  * from a schema-valid table, and reports, each at its line: bad paths and refused segments,
  * unknown transforms or bad transform parameters, unknown or self-including tables, colliding
  * targets in one direction, ambiguous value maps, defaults that cannot be written, duplicate
- * search rows, and refused keys anywhere (samples included).
+ * search rows, `meta` paths other than the creation marker row (./marker.ts), and refused keys
+ * anywhere (samples included).
  */
 import type { TableIssue } from './errors.js'
+import { checkMetaPaths } from './marker.js'
 import type { ArrayRowModel, Direction, FieldRowModel, MappingModel, RowModel, SearchRowModel, TableModel, ValueMapModel, CrmScalar } from './model.js'
 import { reads, writes } from './model.js'
 import { displayNodePath, type NodePath, type ParsedYaml } from './parse-yaml.js'
@@ -189,6 +191,7 @@ export function buildModel(src: MappingTableSource, file: string, parsed: Parsed
   }
 
   refusedKeys(src, [], issue)
+  checkMetaPaths(src, issue, label)
   const root: TableModel = {
     name: '(root)',
     rows: [...fieldRows(src.fields, ['fields']), ...(src.arrays ?? []).flatMap((r, i) => arrayRow(r, ['arrays', i]) ?? [])]
@@ -225,7 +228,7 @@ function searchRows(
       }
     })
     if (fields.some((f) => f === undefined)) return []
-    return [{ at, param: s.param, fields: fields as string[], operator: s.operator ?? 'equals', digitsOnly: s.digitsOnly ?? false, transforms }]
+    return [{ at, param: s.param, fields: fields as string[], operator: s.operator ?? 'equals', transforms }]
   })
 }
 

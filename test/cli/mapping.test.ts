@@ -72,6 +72,24 @@ t.test('check: the shipped tables are valid', async (t) => {
   t.match(out, /^OK mappings\/demo-crm\.yaml \(\d+ CRM fields read, 2 samples round-trip, search: firstName, lastName, email, phone, customerId, loyaltyId\)\n/)
 })
 
+t.test('check: a table written for digitsOnly is told to use operator: phone, at its line', async (t) => {
+  await mkdir(join(dir, 'older'), { recursive: true })
+  await writeFile(join(dir, 'older', 'phones.yaml'), `version: 1
+fields:
+  - { spi: profile.phoneMobile, crm: MOBILE, transform: e164:US }
+  - { spi: meta.createRequestId, crm: MARKER, direction: write }
+search:
+  - { param: phone, crm: MOBILE, operator: equals, digitsOnly: true, transform: e164:US }
+`)
+  const old = await run(['check', 'older/phones.yaml'])
+  t.same([old.code, old.out], [1, ''])
+  t.equal(old.err, 'older/phones.yaml:6:52 search[0].digitsOnly: "digitsOnly" is no longer supported: replace it (and the row\'s operator) with "operator: phone", which compares phone numbers by their national number\n')
+  await writeFile(join(dir, 'older', 'phones.yaml'), (await readFile(join(dir, 'older', 'phones.yaml'), 'utf8')).replace('operator: equals, digitsOnly: true', 'operator: phone'))
+  const fixed = await run(['check', 'older/phones.yaml'])
+  t.same([fixed.code, fixed.err], [0, ''])
+  t.equal(fixed.out, 'OK older/phones.yaml (1 CRM fields read, no samples, search: phone)\n', 'the marker is written, never read')
+})
+
 t.test('preview: the CRM record a customer becomes and what reads back', async (t) => {
   const request = '/work/shared/spi/examples/1-create-with-loyalty.request.json'
   const text = await run(['preview', join(repo, 'mappings/demo-crm.yaml'), request])

@@ -223,17 +223,71 @@ t.test('search rows give CRM criteria', async (t) => {
 search:
   - { param: firstName, crm: FNAME, operator: prefix }
   - { param: email, crm: EMAIL, transform: [trim, lowercase] }
-  - { param: phone, crm: [MOBILE_PHONE, HOME_PHONE], digitsOnly: true, transform: e164:US }
+  - { param: phone, crm: [MOBILE_PHONE, HOME_PHONE], operator: phone, transform: e164:US }
   - { param: loyaltyId, crm: LOYALTY.ACCT_NO, operator: contains }
 `)
   t.same(m.criterion('firstName', 'Ame'), { fields: ['FNAME'], operator: 'prefix', value: 'Ame' })
   t.same(m.criterion('email', ' A@B.COM '), { fields: ['EMAIL'], operator: 'equals', value: 'a@b.com' })
-  t.same(m.criterion('phone', '(415) 555-0142'), { fields: ['MOBILE_PHONE', 'HOME_PHONE'], operator: 'equals', value: '+14155550142', digitsOnly: true })
   t.same(m.criterion('loyaltyId', 'LY1'), { fields: ['LOYALTY.ACCT_NO'], operator: 'contains', value: 'LY1' })
   t.equal(m.criterion('customerId', 'C1'), undefined, 'no row: the CRM cannot filter on it')
-  const err = valueError(() => m.criterion('phone', '12'))
-  t.same([err.field, err.reason], ['phone', 'not a possible phone number'])
   t.same(m.searchParams, ['firstName', 'email', 'phone', 'loyaltyId'])
+})
+
+t.test('a phone row searches by national number, whatever form was typed', async (t) => {
+  const m = table(`fields: []
+search:
+  - { param: phone, crm: [MOBILE_PHONE, HOME_PHONE], operator: phone, transform: e164:US }
+`)
+  const expected = { fields: ['MOBILE_PHONE', 'HOME_PHONE'], operator: 'phone', value: '4155550142', international: '+14155550142' }
+  for (const typed of ['(415) 555-0142', '415.555.0142', '4155550142', '+1 415 555 0142', '+14155550142', '1-415-555-0142']) {
+    t.strictSame(m.criterion('phone', typed), expected, `${typed}: national, international and punctuated forms are one number`)
+  }
+  t.strictSame(m.criterion('phone', '+44 20 7946 0958'), { fields: ['MOBILE_PHONE', 'HOME_PHONE'], operator: 'phone', value: '2079460958', international: '+442079460958' }, 'a typed country code wins over the row\'s region')
+
+  const impossible = valueError(() => m.criterion('phone', '12'))
+  t.ok(impossible instanceof GatewayError)
+  t.same([impossible.code, impossible.status], ['INVALID_REQUEST', 400], 'the transform\'s refusal is a 400')
+  t.same([impossible.field, impossible.reason], ['phone', 'not a possible phone number'], 'naming the parameter')
+  t.notMatch(impossible.message, /12/, 'without the value')
+
+  const plain = table(`fields: []
+search:
+  - { param: phone, crm: PHONE, operator: phone, transform: trim }
+`)
+  t.strictSame(plain.criterion('phone', ' (415) 555-0142 '), { fields: ['PHONE'], operator: 'phone', value: '4155550142' }, 'no region: the digits, and no E.164 form to offer')
+  t.strictSame(plain.criterion('phone', '+1 415 555 0142'), { fields: ['PHONE'], operator: 'phone', value: '4155550142', international: '+14155550142' })
+  t.strictSame(plain.criterion('phone', '0415 555 0142'), { fields: ['PHONE'], operator: 'phone', value: '4155550142' }, 'a trunk prefix is dropped')
+  for (const typed of ['call me', '', '  ']) {
+    const none = valueError(() => plain.criterion('phone', typed))
+    t.same([none.field, none.reason, none.status], ['phone', 'not a phone number (no digit)', 400], `${JSON.stringify(typed)}: no digit at all is refused`)
+  }
+})
+
+t.test('the creation marker row: written by toCrm, never read, found by markerCriterion', async (t) => {
+  const m = table(`fields:
+  - { spi: profile.firstName, crm: FNAME }
+  - { spi: meta.createRequestId, crm: META.CREATE_ID, direction: write, transform: [trim, uppercase] }
+`)
+  t.same(m.toCrm({ profile: { firstName: 'Amelia' }, meta: { createRequestId: ' c1-abc ' } }), { FNAME: 'Amelia', META: { CREATE_ID: 'C1-ABC' } }, 'toCrm writes the marker through the row\'s transforms')
+  t.same(m.toCrm({ profile: { firstName: 'Amelia' } }), { FNAME: 'Amelia' }, 'an update without a marker leaves the stored one alone')
+  t.same(m.fromCrm({ FNAME: 'Amelia', META: { CREATE_ID: 'C1-ABC' } }), { profile: { firstName: 'Amelia' } }, 'fromCrm never reads it into an answer')
+  t.notOk(m.readFields.includes('META'), 'nor asks the CRM for it on reads')
+  t.strictSame(m.markerCriterion(' c1-abc '), { fields: ['META.CREATE_ID'], operator: 'equals', value: 'C1-ABC' }, 'the criterion compares the marker as toCrm wrote it')
+
+  const bare = table(`fields:
+  - { spi: meta.createRequestId, crm: CREATE_REQUEST_ID, direction: write }
+`)
+  const marker = 'f3a9c1d2e4b5'
+  const written = bare.toCrm({ meta: { createRequestId: marker } })
+  const criterion = bare.markerCriterion(marker)
+  t.same(written, { CREATE_REQUEST_ID: marker })
+  t.strictSame(criterion, { fields: ['CREATE_REQUEST_ID'], operator: 'equals', value: marker })
+  t.equal(criterion?.fields[0] === undefined ? undefined : written[criterion.fields[0]], criterion?.value, 'the criterion finds what toCrm stored')
+
+  t.equal(table('fields:\n  - { spi: profile.firstName, crm: FNAME }\n').markerCriterion(marker), undefined, 'no marker row: undefined')
+  const numeric = table('fields:\n  - { spi: meta.createRequestId, crm: N, direction: write, transform: number }\n')
+  const err = valueError(() => numeric.markerCriterion('abc'))
+  t.same([err.field, err.status], ['meta.createRequestId', 400], 'a marker the row refuses is a MappingValueError naming the path')
 })
 
 t.test('hostile CRM records and customers cannot pollute prototypes', async (t) => {

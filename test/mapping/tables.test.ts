@@ -80,9 +80,27 @@ t.test('demo table: search rows', async (t) => {
   t.same(demo.criterion('firstName', ' Ame'), { fields: ['FNAME'], operator: 'prefix', value: 'Ame' })
   t.same(demo.criterion('lastName', 'Oka'), { fields: ['LNAME'], operator: 'prefix', value: 'Oka' })
   t.same(demo.criterion('email', 'Amelia.Okafor@Example.com'), { fields: ['EMAIL'], operator: 'equals', value: 'amelia.okafor@example.com' })
-  t.same(demo.criterion('phone', '415-555-0142'), { fields: ['MOBILE_PHONE', 'HOME_PHONE', 'WORK_PHONE'], operator: 'equals', value: '+14155550142', digitsOnly: true })
+  const phone = { fields: ['MOBILE_PHONE', 'HOME_PHONE', 'WORK_PHONE'], operator: 'phone', value: '4155550142', international: '+14155550142' }
+  for (const typed of ['415-555-0142', '(415) 555-0142', '+1 415 555 0142']) t.strictSame(demo.criterion('phone', typed), phone, `phone: ${typed}`)
+  t.throws(() => demo.criterion('phone', '555'), { name: 'MappingValueError', field: 'phone', status: 400 }, 'an impossible number is a 400')
   t.same(demo.criterion('customerId', 'C00000042'), { fields: ['CONTACT_ID'], operator: 'equals', value: 'C00000042' })
   t.same(demo.criterion('loyaltyId', 'LY0000000042'), { fields: ['LOYALTY.ACCT_NO'], operator: 'equals', value: 'LY0000000042' })
+})
+
+t.test('both shipped tables store a creation marker, written only', async (t) => {
+  const hubspot = await loadMappingTable(join(mappingsDir, 'hubspot.yaml'))
+  const marker = 'c0ffee0123456789'
+  for (const [mapping, field] of [[demo, 'CREATE_REQUEST_ID'], [hubspot, 'clienteling_create_request_id']] as const) {
+    t.same(mapping.toCrm({ meta: { createRequestId: marker } }), { [field]: marker }, `${field}: written by toCrm`)
+    t.strictSame(mapping.markerCriterion(marker), { fields: [field], operator: 'equals', value: marker }, `${field}: found with equals`)
+    t.same(mapping.fromCrm({ [field]: marker }), {}, `${field}: never read into answers`)
+    t.notOk(mapping.readFields.includes(field), `${field}: not requested on reads`)
+  }
+  t.strictSame(
+    hubspot.criterion('phone', '(415) 555-0142'),
+    { fields: ['mobilephone', 'phone', 'home_phone'], operator: 'phone', value: '4155550142', international: '+14155550142' },
+    'hubspot: the phone criterion carries the E.164 form its adapter compares'
+  )
 })
 
 t.test('demo table: carrying one more field is a YAML-only change', async (t) => {

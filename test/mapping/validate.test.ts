@@ -151,6 +151,99 @@ search:
   )
 })
 
+t.test('digitsOnly is gone: the error says to write operator: phone, at the key', async (t) => {
+  const lines = await problems(`version: 1
+fields:
+  - { spi: profile.phone, crm: PHONE }
+search:
+  - { param: phone, crm: [PHONE], operator: equals, digitsOnly: true, transform: e164:US }
+  - param: email
+    crm: EMAIL
+    digitsOnly: false
+`)
+  const fix = '"digitsOnly" is no longer supported: replace it (and the row\'s operator) with "operator: phone", which compares phone numbers by their national number'
+  t.same(lines, [`5:53 search[0].digitsOnly: ${fix}`, `8:5 search[1].digitsOnly: ${fix}`])
+})
+
+t.test('meta: only meta.createRequestId, on one top-level write row holding one value', async (t) => {
+  const lines = await problems(`version: 1
+tables:
+  item:
+    - { spi: meta.createRequestId, crm: ITEM_MARKER }
+fields:
+  - { spi: meta.createRequestId, crm: MARKER }
+  - { spi: meta.createRequestId, crm: MARKER2, direction: read }
+  - { spi: meta.createRequestId, crm: MARKER3, direction: both, values: { a: b } }
+  - { spi: meta.requestId, crm: OTHER, direction: write }
+  - { spi: meta, crm: META, direction: write }
+  - { spi: [meta.createRequestId, profile.firstName], crm: JOINED, transform: full-name, direction: write }
+  - { spi: meta.createRequestId, crm: SUB, direction: write, table: item }
+  - { spi: meta.createRequestId, crm: M4, direction: write, default: x }
+  - { spi: metadata.x, crm: FINE }
+arrays:
+  - { spi: meta.createRequestId, crm: LIST, table: item, direction: write }
+  - { spi: meta.list, crm: LIST2, table: item }
+`)
+  const notSpi = (path: string): string => `"${path}" is not an SPI field: the only meta path a table may map is meta.createRequestId (the creation marker, see mappings/README.md)`
+  const writeOnly = 'the creation marker is written, never read into answers: it needs direction: write'
+  t.same(lines, [
+    `6:5 fields[0]: ${writeOnly}`,
+    '7:12 fields[1].spi: a second creation marker row: also fields[0] (line 6)',
+    '7:12 fields[1].spi: duplicate SPI field "meta.createRequestId": also mapped by fields[0] (line 6)',
+    `7:59 fields[1].direction: ${writeOnly}`,
+    '8:12 fields[2].spi: a second creation marker row: also fields[0] (line 6)',
+    '8:12 fields[2].spi: duplicate SPI field "meta.createRequestId": also mapped by fields[0] (line 6)',
+    `8:59 fields[2].direction: ${writeOnly}`,
+    '8:73 fields[2].values: the creation marker cannot have a value map: each create has its own marker',
+    `9:12 fields[3].spi: ${notSpi('meta.requestId')}`,
+    `10:12 fields[4].spi: ${notSpi('meta')}`,
+    '11:13 fields[5].spi[0]: the creation marker cannot be part of a join: map it alone, to its own CRM field',
+    '12:12 fields[6].spi: a second creation marker row: also fields[0] (line 6)',
+    '12:69 fields[6].table: the creation marker is one text value: it cannot have a table',
+    '13:12 fields[7].spi: a second creation marker row: also fields[0] (line 6)',
+    '13:70 fields[7].default: the creation marker cannot have a default: every update would overwrite the stored marker with it',
+    '16:12 arrays[0].spi: the creation marker is one text value, not a list: map it with a field row (direction: write)',
+    `17:12 arrays[1].spi: ${notSpi('meta.list')}`
+  ], 'a sub-table\'s meta is relative to its object; metadata is not meta')
+})
+
+t.test('samples and the creation marker: the POS never sends it, a stored record may show it', async (t) => {
+  const file = join(dir, 'marker-samples.yaml')
+  await writeFile(file, `version: 1
+fields:
+  - { spi: profile.firstName, crm: FNAME }
+  - { spi: meta.createRequestId, crm: MARKER, direction: write, transform: trim }
+samples:
+  - name: a stored record shows its marker; the customer has none
+    spi: { profile: { firstName: Amelia } }
+    crm: { FNAME: Amelia, MARKER: m-1 }
+  - name: without a marker on either side
+    spi: { profile: { firstName: Amelia } }
+    crm: { FNAME: Amelia }
+  - name: a create carrying its marker
+    spi: { profile: { firstName: Amelia }, meta: { createRequestId: " m-2 " } }
+    crm: { FNAME: Amelia, MARKER: m-2 }
+`)
+  const mapping = await loadMappingTable(file)
+  t.equal(mapping.samples.length, 3, 'every sample round-trips')
+  const lines = await problems(`version: 1
+fields:
+  - { spi: profile.firstName, crm: FNAME }
+  - { spi: meta.createRequestId, crm: MARKER, direction: write }
+samples:
+  - name: a marker given is written as the sample says
+    spi: { profile: { firstName: Amelia }, meta: { createRequestId: m-2 } }
+    crm: { FNAME: Amelia, MARKER: m-3 }
+  - name: and is expected in crm
+    spi: { profile: { firstName: Amelia }, meta: { createRequestId: m-2 } }
+    crm: { FNAME: Amelia }
+`)
+  t.same(lines, [
+    '8:35 samples[0].crm.MARKER: toCrm(spi) gives "m-2" for MARKER, the sample has "m-3"',
+    '11:10 samples[1].crm.MARKER: toCrm(spi) gives "m-2" for MARKER, the sample has nothing'
+  ])
+})
+
 t.test('samples must round-trip, and may only hold mapped fields', async (t) => {
   const broken = await problems(`version: 1
 fields:
