@@ -8,21 +8,26 @@
  *   const adapter = createDemoCrmAdapter({ baseUrl: proxy.url, … })
  *   await proxy.setFault({ kind: 'status', status: 503 }, { times: 5 })   // a burst, then healthy
  *   await proxy.setFault({ kind: 'down' })                                  // ECONNREFUSED
+ *   await proxy.setFault({ kind: 'late-answer', delayMs: 2000 })            // applied, answered too late
  *   await proxy.clearFaults()                                               // up again, same port
  *
  * Rules: each setFault adds one rule; a request gets the fault of the NEWEST active rule that
  * matches it (so a later setFault overrides an earlier one where both match), or is forwarded
  * when none does. A rule with `times` retires after that many requests.
  *
- * Counters: `received` counts requests that reached the proxy (a refused connection never
- * does); `forwarded` counts requests sent on to the upstream (a `slow` request whose client
- * gave up during the delay never is). `pending` counts requests the proxy holds right now
- * (delayed, hanging or being forwarded); `whenIdle()` waits for it to reach zero, e.g. to
- * prove that a client's timeout really closed its request.
+ * Counters: `received` counts requests that reached the proxy (a refused or reset-on-connect
+ * connection never does); `forwarded` counts requests sent on to the upstream (a `slow` request
+ * whose client gave up during the delay never is), and `forwardedRequests()` lists the last
+ * 10,000 of them (`keepForwarded`: method, path) so a test can assert which calls the CRM saw;
+ * `connectionsReset` counts connections a `reset-on-connect` fault reset. `pending` counts
+ * requests the proxy holds right now (delayed, hanging or being forwarded, and a `late-answer`
+ * exchange until the upstream's answer is in, even when its client left); `whenIdle()` waits
+ * for it to reach zero, e.g. to prove that a client's timeout really closed its request, or
+ * that the CRM finished a request whose answer nobody waits for any more.
  *
  * Bounded and self-stopping: node:http only, one keep-alive agent to the upstream, request
- * bodies buffered only for `slow` (and refused over 1 MiB), and close() destroys every socket,
- * timer and upstream request.
+ * bodies buffered only for `slow` and answers only for `late-answer`/`cut-answer` (each
+ * refused or cut over 1 MiB), and close() destroys every socket, timer and upstream request.
  */
 import http from 'node:http'
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http'
@@ -34,13 +39,25 @@ import type { AddressInfo, Socket } from 'node:net'
  * - `down`: the proxy stops listening (every open connection is dropped), so clients get
  *   ECONNREFUSED; clearFaults() listens again on the same port. Takes no `times`/`match`:
  *   a refused connection never shows a method or path.
- * - `slow`: waits `delayMs`, then forwards. When the client gives up during the wait, the
- *   forward is cancelled (not counted in `forwarded`); during the forward, the upstream
- *   request is destroyed.
+ * - `slow`: waits `delayMs` (plus a random 0..`jitterMs`, default 0), then forwards. When the
+ *   client gives up during the wait, the forward is cancelled (not counted in `forwarded`);
+ *   during the forward, the upstream request is destroyed. `{ delayMs: 0, jitterMs: 50 }`
+ *   stages a healthy CRM adding 0–50 ms of latency.
  * - `hang`: accepts the request and never answers, until the client gives up or close().
  * - `status`: answers `status` (200..599) with `body` (default: a JSON error) and `headers`.
  * - `reset`: reads the request, then resets the connection (the client sees ECONNRESET or
  *   "socket hang up").
+ * - `reset-on-connect`: accepts each TCP connection and resets it at once, before reading a
+ *   request (a CRM host "accepting then resetting"); a keep-alive connection opened before is
+ *   reset at its next request. Like `down`, takes no `times`/`match`; clearFaults() ends it.
+ *   Counted in `connectionsReset`, in neither `received` nor `forwarded`.
+ * - `late-answer`: forwards at once (the CRM acts) and holds the upstream's complete answer
+ *   for `delayMs` before sending it: "the CRM applied the create and answered after the
+ *   gateway's deadline". A client that gives up meanwhile does not cancel the upstream
+ *   exchange once its request was sent whole (`pending` until the upstream has answered).
+ * - `cut-answer`: forwards, sends the upstream's status line, headers (its full
+ *   Content-Length) and the first half of the body, then resets the connection: an answer
+ *   cut off mid-body after the CRM acted. Counted in `forwarded`.
  * - `garbage`: `status` (default 200) `application/json` whose body is not JSON. Use 201 to
  *   fake a create the CRM "accepted" with an unreadable answer.
  * - `wrong-content-type`: `status` (default 200) `text/html` with an HTML page (a login
@@ -55,7 +72,7 @@ import type { AddressInfo, Socket } from 'node:net'
  */
 export type Fault =
   | { readonly kind: 'down' }
-  | { readonly kind: 'slow'; readonly delayMs: number }
+  | { readonly kind: 'slow'; readonly delayMs: number; readonly jitterMs?: number }
   | { readonly kind: 'hang' }
   | {
       readonly kind: 'status'
@@ -64,6 +81,9 @@ export type Fault =
       readonly headers?: Readonly<Record<string, string>>
     }
   | { readonly kind: 'reset' }
+  | { readonly kind: 'reset-on-connect' }
+  | { readonly kind: 'late-answer'; readonly delayMs: number }
+  | { readonly kind: 'cut-answer' }
   | { readonly kind: 'garbage'; readonly status?: number }
   | { readonly kind: 'wrong-content-type'; readonly status?: number }
   | { readonly kind: 'throttle-429'; readonly retryAfterSeconds: number }
@@ -102,7 +122,12 @@ export interface FaultProxy {
   readonly received: number
   /** Requests sent on to the upstream. */
   readonly forwarded: number
-  /** Requests held right now (delayed, hanging, being forwarded or answered). */
+  /** Connections reset by a `reset-on-connect` fault. */
+  readonly connectionsReset: number
+  /**
+   * Requests held right now (delayed, hanging, being forwarded or answered; a `late-answer`
+   * exchange until the upstream has answered, even when its client left).
+   */
   readonly pending: number
   /** Whether a `down` fault is in effect. */
   readonly isDown: boolean
@@ -113,7 +138,12 @@ export interface FaultProxy {
   setFault(fault: Fault, options?: FaultOptions): Promise<FaultRule>
   /** Removes every rule and, when down, listens again on the same port. */
   clearFaults(): Promise<void>
-  /** Zeroes `received` and `forwarded`. */
+  /**
+   * The requests sent on to the upstream, oldest first (the last 10,000, or `keepForwarded`):
+   * method, and path with query as received. A snapshot.
+   */
+  forwardedRequests(): readonly ForwardedRequest[]
+  /** Zeroes `received`, `forwarded` and `connectionsReset`, and empties forwardedRequests(). */
   resetCounters(): void
   /** Resolves when no request is pending; rejects after `timeoutMs` (default 2000). */
   whenIdle(timeoutMs?: number): Promise<void>
@@ -121,9 +151,18 @@ export interface FaultProxy {
   close(): Promise<void>
 }
 
+/** One request sent on to the upstream. */
+export interface ForwardedRequest {
+  readonly method: string
+  /** As received, query included, e.g. `/api/v1/contacts?filter=…` (without the target's prefix). */
+  readonly path: string
+}
+
 export interface FaultProxyOptions {
   /** The upstream's base URL, `http://host:port[/prefix]`. */
   readonly target: string
+  /** How many requests forwardedRequests() keeps, the newest (a positive integer). Default 10,000. */
+  readonly keepForwarded?: number
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -141,8 +180,14 @@ const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'upgrade'
 ])
 
-/** A `slow` request's body is buffered during the delay; more than this is refused. */
+/**
+ * A `slow` request's body is buffered during the delay, a `late-answer`/`cut-answer` answer's
+ * body until it is sent; more than this is refused (a request) or cut (an answer).
+ */
 const MAX_BUFFERED_BODY_BYTES = 1024 * 1024
+
+/** forwardedRequests() keeps this many, the newest, unless told otherwise. */
+const DEFAULT_KEEP_FORWARDED = 10_000
 
 const JSON_TYPE = 'application/json; charset=utf-8'
 
@@ -183,6 +228,13 @@ function checkFault(fault: Fault, options: FaultOptions | undefined): void {
       throw new RangeError(`fault proxy: ${fault.kind} status must be an integer in 200..599, got ${status}`)
     }
   }
+  /** A duration in ms; `delayMs` is required, `jitterMs` may be left out. */
+  const millis = (name: 'delayMs' | 'jitterMs', value: number | undefined): void => {
+    if (value === undefined && name === 'jitterMs') return
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+      throw new RangeError(`fault proxy: ${fault.kind} ${name} must be a finite number >= 0, got ${value}`)
+    }
+  }
   const seconds = (value: number | undefined): void => {
     if (value !== undefined && (!Number.isInteger(value) || value < 0)) {
       throw new RangeError(`fault proxy: ${fault.kind} retryAfterSeconds must be a whole number >= 0, got ${value}`)
@@ -190,14 +242,17 @@ function checkFault(fault: Fault, options: FaultOptions | undefined): void {
   }
   switch (fault.kind) {
     case 'down':
+    case 'reset-on-connect':
       if (options?.times !== undefined || options?.match !== undefined) {
-        throw new TypeError('fault proxy: down takes no times/match (a refused connection shows no request)')
+        throw new TypeError(`fault proxy: ${fault.kind} takes no times/match (a refused or reset connection shows no request)`)
       }
       return
     case 'slow':
-      if (!Number.isFinite(fault.delayMs) || fault.delayMs < 0) {
-        throw new RangeError(`fault proxy: slow delayMs must be a finite number >= 0, got ${fault.delayMs}`)
-      }
+      millis('delayMs', fault.delayMs)
+      millis('jitterMs', fault.jitterMs)
+      return
+    case 'late-answer':
+      millis('delayMs', fault.delayMs)
       return
     case 'status':
       answerStatus(fault.status)
@@ -214,12 +269,21 @@ function checkFault(fault: Fault, options: FaultOptions | undefined): void {
       return
     case 'hang':
     case 'reset':
+    case 'cut-answer':
       return
   }
 }
 
+/** How forward() passes the upstream's answer on. */
+type Delivery =
+  | { readonly kind: 'stream' }
+  | { readonly kind: 'late'; readonly delayMs: number }
+  | { readonly kind: 'cut' }
+
+const STREAM: Delivery = { kind: 'stream' }
+
 interface Rule {
-  readonly fault: Exclude<Fault, { kind: 'down' }>
+  readonly fault: Exclude<Fault, { kind: 'down' | 'reset-on-connect' }>
   readonly method: string | undefined
   readonly path: RegExp | undefined
   applied: number
@@ -230,6 +294,10 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const target = new URL(options.target)
   if (target.protocol !== 'http:') throw new TypeError(`fault proxy: target must be an http:// URL, got ${options.target}`)
   const prefix = target.pathname.replace(/\/+$/, '')
+  const keepForwarded = options.keepForwarded ?? DEFAULT_KEEP_FORWARDED
+  if (!Number.isInteger(keepForwarded) || keepForwarded < 1) {
+    throw new RangeError(`fault proxy: keepForwarded must be a positive integer, got ${keepForwarded}`)
+  }
 
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64, maxFreeSockets: 16 })
   const sockets = new Set<Socket>()
@@ -239,14 +307,20 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   let rules: Rule[] = []
   let received = 0
   let forwarded = 0
+  let connectionsReset = 0
+  let forwardLog: ForwardedRequest[] = []
   let pending = 0
   let down = false
+  /** The `reset-on-connect` fault in effect (its applications), if any. */
+  let resetOnConnect: { applied: number } | undefined
   let closed = false
 
   const server = http.createServer((req, res) => handle(req, res))
   server.on('connection', (socket: Socket) => {
     sockets.add(socket)
     socket.once('close', () => sockets.delete(socket))
+    // Before anything is read: the server's parser reads on a later tick.
+    if (resetOnConnect !== undefined) resetConnection(socket)
   })
   // A client that sends something unreadable, or resets during a request: drop that socket only.
   server.on('clientError', (_err, socket: Socket) => socket.destroy())
@@ -298,7 +372,20 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     if (pending === 0) for (const wake of [...idleWaiters]) wake()
   }
 
+  /** `reset-on-connect`: an RST instead of an answer; no request is counted. */
+  function resetConnection(socket: Socket): void {
+    if (socket.destroyed || resetOnConnect === undefined) return
+    connectionsReset++
+    resetOnConnect.applied++
+    socket.resetAndDestroy()
+  }
+
   function handle(req: IncomingMessage, res: ServerResponse): void {
+    if (resetOnConnect !== undefined) {
+      // A keep-alive connection opened before the fault was set: reset at its next request.
+      resetConnection(req.socket)
+      return
+    }
     received++
     pending++
     res.once('close', settle)
@@ -339,7 +426,13 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   function apply(fault: Rule['fault'], req: IncomingMessage, res: ServerResponse): void {
     switch (fault.kind) {
       case 'slow':
-        delayThenForward(req, res, fault.delayMs)
+        delayThenForward(req, res, fault.delayMs + Math.random() * (fault.jitterMs ?? 0))
+        return
+      case 'late-answer':
+        forward(req, res, undefined, { kind: 'late', delayMs: fault.delayMs })
+        return
+      case 'cut-answer':
+        forward(req, res, undefined, { kind: 'cut' })
         return
       case 'hang':
         req.resume() // read the body, answer nothing
@@ -422,8 +515,11 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     })
   }
 
-  /** Streams the request to the upstream and its answer back. `body`: already read. */
-  function forward(req: IncomingMessage, res: ServerResponse, body?: Buffer): void {
+  /**
+   * Streams the request to the upstream and its answer back (or, per `delivery`, holds the
+   * answer for a while or cuts it off). `body`: already read.
+   */
+  function forward(req: IncomingMessage, res: ServerResponse, body?: Buffer, delivery: Delivery = STREAM): void {
     if (res.destroyed || closed) return
     const headers = endToEndHeaders(req.headers)
     headers.host = target.host
@@ -438,13 +534,29 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       agent
     })
     forwarded++
+    forwardLog.push({ method: req.method ?? 'GET', path: req.url ?? '/' })
+    if (forwardLog.length > keepForwarded) forwardLog.shift()
     upstreams.add(upstream)
     upstream.once('close', () => upstreams.delete(upstream))
-    // The client gave up (or the proxy went down): nothing may keep running upstream.
+    const late = delivery.kind === 'late'
+    if (late) {
+      // Held until the upstream exchange is over, which may outlive the client's request.
+      pending++
+      upstream.once('close', settle)
+    }
+    let answered = false
+    // The client gave up (or the proxy went down): nothing may keep running upstream, except
+    // a `late-answer` request the upstream got whole (the CRM acts on it, answers unheard).
     res.once('close', () => {
-      if (!res.writableFinished) upstream.destroy()
+      if (res.writableFinished || answered) return
+      if (late && (body !== undefined || req.complete)) return
+      upstream.destroy()
     })
     upstream.on('response', (answerIn) => {
+      if (delivery.kind !== 'stream') {
+        holdAnswer(answerIn, res, delivery, () => (answered = true))
+        return
+      }
       if (res.destroyed) {
         answerIn.resume()
         return
@@ -468,6 +580,60 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     else req.pipe(upstream)
   }
 
+  /**
+   * `late-answer` / `cut-answer`: reads the upstream's whole answer (even when the client has
+   * left, so the exchange completes), then sends it after `delayMs`, or sends its status,
+   * headers and first half and resets the connection. `onComplete`: the answer is all in.
+   */
+  function holdAnswer(answerIn: IncomingMessage, res: ServerResponse, delivery: Delivery, onComplete: () => void): void {
+    const chunks: Buffer[] = []
+    let size = 0
+    answerIn.on('data', (chunk: Buffer) => {
+      if (size > MAX_BUFFERED_BODY_BYTES) return // already cut; read on to the end
+      size += chunk.length
+      if (size > MAX_BUFFERED_BODY_BYTES) {
+        chunks.length = 0
+        res.destroy()
+        return
+      }
+      chunks.push(chunk)
+    })
+    answerIn.once('close', () => {
+      if (!answerIn.complete) {
+        res.destroy() // cut short upstream: cut short for the client too
+        return
+      }
+      onComplete()
+      if (res.destroyed || closed) return
+      const status = answerIn.statusCode ?? 502
+      const headers = endToEndHeaders(answerIn.headers)
+      const whole = Buffer.concat(chunks)
+      if (delivery.kind === 'late') {
+        headers['content-length'] ??= whole.length
+        const timer = setTimeout(() => {
+          timers.delete(timer)
+          if (res.destroyed) return
+          res.writeHead(status, headers)
+          res.end(whole)
+        }, delivery.delayMs)
+        timers.add(timer)
+        res.once('close', () => {
+          clearTimeout(timer)
+          timers.delete(timer)
+        })
+        return
+      }
+      // cut: the full length is announced, about half of it arrives (at least one byte of a
+      // body of two or more, never all of it; an empty body leaves nothing to cut), then an
+      // RST once that has left.
+      headers['content-length'] = whole.length
+      res.writeHead(status, headers)
+      res.flushHeaders()
+      const part = whole.subarray(0, Math.min(Math.ceil(whole.length / 2), whole.length - 1))
+      res.write(part, () => res.socket?.resetAndDestroy())
+    })
+  }
+
   const proxy: FaultProxy = {
     url,
     port,
@@ -476,6 +642,9 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     },
     get forwarded() {
       return forwarded
+    },
+    get connectionsReset() {
+      return connectionsReset
     },
     get pending() {
       return pending
@@ -492,6 +661,18 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
         down = true
         await stopListening()
         return { fault, applied: 0, remaining: Number.POSITIVE_INFINITY }
+      }
+      if (fault.kind === 'reset-on-connect') {
+        const active = (resetOnConnect ??= { applied: 0 })
+        return {
+          fault,
+          get applied() {
+            return active.applied
+          },
+          get remaining() {
+            return resetOnConnect === active ? Number.POSITIVE_INFINITY : 0
+          }
+        }
       }
       const rule: Rule = {
         fault,
@@ -514,14 +695,21 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
 
     async clearFaults(): Promise<void> {
       rules = []
+      resetOnConnect = undefined
       if (!down || closed) return
       await listen(port)
       down = false
     },
 
+    forwardedRequests(): readonly ForwardedRequest[] {
+      return forwardLog.slice()
+    },
+
     resetCounters(): void {
       received = 0
       forwarded = 0
+      connectionsReset = 0
+      forwardLog = []
     },
 
     async whenIdle(timeoutMs = 2000): Promise<void> {
@@ -534,6 +722,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       if (closed) return
       closed = true
       rules = []
+      resetOnConnect = undefined
       for (const timer of timers) clearTimeout(timer)
       timers.clear()
       for (const upstream of upstreams) upstream.destroy()
