@@ -62,8 +62,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const log = app.log as unknown as Logger
   const crm = typeof deps.adapter === 'function' ? deps.adapter(log) : deps.adapter
   const metrics = new GatewayMetrics(crm.name)
-  const { breaker, retry } = config.resilience
-  const adapter = new ResilientAdapter(crm, { breaker, retry, log, observer: metrics.upstreamObserver() })
+  const { breaker, retry, maxRetryAfterSeconds } = config.resilience
+  const adapter = new ResilientAdapter(crm, { breaker, retry, maxRetryAfterSeconds, log, observer: metrics.upstreamObserver() })
   let closing = false
   app.addHook('preClose', async () => {
     closing = true
@@ -96,12 +96,22 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     observe(request.routeOptions.schema?.operationId, reply.statusCode, reply.elapsedTime)
     done()
   })
+  // A POS that hangs up gets no answer, so no onResponse: counted here, and logged, as such.
+  app.addHook('onRequestAbort', (request, done) => {
+    const operation = request.routeOptions.schema?.operationId
+    if (typeof operation === 'string') metrics.requestAbandoned(operation)
+    request.log.info({ status: 499, operation }, 'the POS closed the connection before the answer')
+    done()
+  })
 
   const service = new CustomerService({
     adapter,
     mapper,
     cache: config.cache.enabled ? new ReadCache(config.cache) : undefined,
-    dedup: new CreateDedup({ windowSeconds: config.idempotency.createWindowSeconds, maxEntries: config.idempotency.maxEntries }),
+    dedup:
+      config.idempotency.createWindowSeconds > 0
+        ? new CreateDedup({ windowSeconds: config.idempotency.createWindowSeconds, maxEntries: config.idempotency.maxEntries })
+        : undefined,
     events: { cacheRead: (o) => metrics.cacheRead(o), createReplayed: () => metrics.createReplayed() }
   })
   await app.register(customerRoutes, {

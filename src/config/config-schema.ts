@@ -72,7 +72,11 @@ export const ConfigSchema = Type.Object(
         baseUrl: Type.String({ default: '', pattern: '^(https?://[^\\s]+)?$' }),
         /** Default: mappings/<adapter>.yaml in the project. */
         mappingFile: Type.String({ default: '' }),
-        requestTimeoutMs: Type.Integer({ default: 2500, minimum: 50, maximum: 60_000 }),
+        /**
+         * The HTTP backstop under every CRM attempt's own budget (the breaker's timeout; a
+         * create's remaining deadline): at least resilience.requestDeadlineMs.
+         */
+        requestTimeoutMs: Type.Integer({ default: 5000, minimum: 50, maximum: 60_000 }),
         /** Adapter-specific settings; secrets as {fromEnv} / {fromFile}. */
         options: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean(), SecretRefSchema]), {
           default: {}
@@ -88,9 +92,17 @@ export const ConfigSchema = Type.Object(
       {
         /** The whole SPI request's budget: every CRM attempt and backoff fits inside it. */
         requestDeadlineMs: Type.Integer({ default: 4000, minimum: 100, maximum: 60_000 }),
+        /**
+         * The longest Retry-After the POS is told for the CRM's sake (its throttling or quota,
+         * an open circuit): an associate cannot wait for hours, whatever the CRM says.
+         */
+        maxRetryAfterSeconds: Type.Integer({ default: 60, minimum: 1, maximum: 3600 }),
         breaker: Type.Object(
           {
-            /** One CRM attempt longer than this is aborted and counts as a failure. */
+            /**
+             * One CRM attempt (get, search, update) longer than this is aborted and counts as a
+             * failure. A create's one attempt gets the request's remaining deadline instead.
+             */
             timeoutMs: Type.Integer({ default: 2000, minimum: 10, maximum: 60_000 }),
             /** Failure share of the rolling window that opens the circuit. */
             errorThresholdPercentage: Type.Integer({ default: 50, minimum: 1, maximum: 100 }),

@@ -63,7 +63,20 @@ export function validateConfig(raw: unknown, origins: Origins = new Map(), env: 
   resolveSecrets(config, env)
   const authProblems = authConfigProblems(config)
   if (authProblems.length > 0) throw new ConfigError(authProblems)
+  const { requestTimeoutMs } = config.crm
+  const { requestDeadlineMs, breaker } = config.resilience
+  if (requestTimeoutMs < Math.max(requestDeadlineMs, breaker.timeoutMs)) {
+    // A create's one attempt may use the whole deadline: a backstop below it would cut that short.
+    throw new ConfigError([
+      `crm.requestTimeoutMs${originOf(origins, 'crm.requestTimeoutMs')}: ${requestTimeoutMs} is below resilience.requestDeadlineMs (${requestDeadlineMs}) or resilience.breaker.timeoutMs (${breaker.timeoutMs}); it is the HTTP backstop under every attempt's own budget and must be at least both`
+    ])
+  }
   return config
+}
+
+function originOf(origins: Origins, key: string): string {
+  const origin = origins.get(key)
+  return origin ? ` (${origin})` : ''
 }
 
 function isAncestorOf(key: string, seen: Set<string>): boolean {

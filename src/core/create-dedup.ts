@@ -1,23 +1,43 @@
 /**
  * Idempotent CREATE_CUSTOMER (CONTRACT §4): the POS may send a create twice (an associate
  * retrying after a timeout). Within the window, a create from the same client with the same
- * `Idempotency-Key` — or, without a key, the same body (key order aside) — answers the first
- * create's customer and reaches the CRM once, also when the duplicates arrive together. A used
- * key with a different body is refused. Failures are forgotten, so a retry can succeed.
+ * `Idempotency-Key` — or the same body (key order aside) — is the same create: it joins the
+ * first while that is running, answers its customer once it succeeded, and reaches the CRM
+ * once. A used key with a different body is refused.
+ *
+ * What a create's failure leaves behind decides what its retry does:
+ * - the CRM refused it, or it never reached the CRM (a validation error, a throttle, a refused
+ *   connection): forgotten, so the retry simply tries again;
+ * - its outcome is unknown (a timeout, a broken connection, an unreadable answer: the CRM may
+ *   have created the customer): remembered for the whole window, and the retry is told so
+ *   (`earlierOutcomeUnknown`), so that it first looks for what the first attempt made.
+ *
+ * Every create carries a `marker`, a fingerprint of (client, body, window) the customer service
+ * stores in the CRM record, so that a create is found again by whoever retries it — here, on
+ * another instance, or after a restart (`markersFor`).
  */
 import { createHash } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
 import { GatewayError } from '../spi/error-catalogue.js'
+import { waitFor } from './wait-for.js'
 
 export interface CreateDedupOptions {
   readonly windowSeconds: number
   readonly maxEntries: number
 }
 
+export interface CreateAttempt {
+  /** The creation marker to store in the CRM record. */
+  readonly marker: string
+  /** An earlier attempt of this create may have created the customer: look for it first. */
+  readonly earlierOutcomeUnknown: boolean
+}
+
 interface Entry<T> {
   readonly bodyHash: string
-  readonly result: Promise<T>
+  readonly marker: string
   readonly at: number
+  state: { readonly kind: 'pending'; readonly result: Promise<T> } | { readonly kind: 'done'; readonly value: T } | { readonly kind: 'unknown' }
 }
 
 export type DedupOutcome = 'first' | 'replayed'
@@ -26,36 +46,85 @@ export class CreateDedup<T> {
   readonly #entries: LRUCache<string, Entry<T>>
   readonly #windowMs: number
 
+  /** `windowSeconds` > 0: a window of 0 means no repeated-create detection, hence no CreateDedup. */
   constructor(options: CreateDedupOptions) {
+    if (!(options.windowSeconds > 0)) throw new RangeError('CreateDedup: windowSeconds must be positive')
     this.#windowMs = options.windowSeconds * 1000
     this.#entries = new LRUCache<string, Entry<T>>({ max: options.maxEntries })
   }
 
   /**
-   * Runs `create` unless an equivalent create ran within the window; then answers its result.
-   * `client` scopes keys: one client's key never matches another's.
+   * Runs `create` unless the same create ran within the window; then joins or answers it.
+   * `client` scopes keys and bodies: one client's never match another's. `signal` is the
+   * caller's: it stops waiting for a create it joined (the create goes on for the others).
+   * `mayHaveApplied(err)` says whether a failure leaves the outcome unknown.
    */
-  async run(client: string, idempotencyKey: string | undefined, body: unknown, create: () => Promise<T>): Promise<{ value: T; outcome: DedupOutcome }> {
-    if (this.#windowMs === 0) return { value: await create(), outcome: 'first' }
+  async run(
+    client: string,
+    idempotencyKey: string | undefined,
+    body: unknown,
+    signal: AbortSignal,
+    mayHaveApplied: (err: unknown) => boolean,
+    create: (attempt: CreateAttempt) => Promise<T>
+  ): Promise<{ value: T; outcome: DedupOutcome }> {
     const bodyHash = hashBody(body)
-    const key = idempotencyKey === undefined ? `${client}\u0000body\u0000${bodyHash}` : `${client}\u0000key\u0000${idempotencyKey}`
     const now = Date.now()
-    const existing = this.#entries.get(key)
-    if (existing && now - existing.at < this.#windowMs) {
-      if (existing.bodyHash !== bodyHash) throw new GatewayError('IDEMPOTENCY_KEY_REUSED')
-      return { value: await existing.result, outcome: 'replayed' }
-    }
-    const result = create()
-    const entry: Entry<T> = { bodyHash, result, at: now }
-    this.#entries.set(key, entry)
+    const byBody = `${client}\u0000body\u0000${bodyHash}`
+    const byKey = idempotencyKey === undefined ? undefined : `${client}\u0000key\u0000${idempotencyKey}`
+    const existing = this.#live(byKey, now) ?? this.#live(byBody, now)
+    if (existing && existing.bodyHash !== bodyHash) throw new GatewayError('IDEMPOTENCY_KEY_REUSED')
+    if (existing?.state.kind === 'done') return { value: existing.state.value, outcome: 'replayed' }
+    if (existing?.state.kind === 'pending') return { value: await waitFor(existing.state.result, signal), outcome: 'replayed' }
+
+    // A retry of a create whose outcome is unknown keeps its first marker and its window.
+    const entry: Entry<T> = existing ?? { bodyHash, marker: markerOf(client, bodyHash, now, this.#windowMs), at: now, state: { kind: 'unknown' } }
+    const result = create({ marker: entry.marker, earlierOutcomeUnknown: existing !== undefined })
+    entry.state = { kind: 'pending', result }
+    this.#entries.set(byBody, entry)
+    if (byKey !== undefined) this.#entries.set(byKey, entry)
     try {
-      return { value: await result, outcome: 'first' }
+      const value = await result
+      entry.state = { kind: 'done', value }
+      return { value, outcome: existing === undefined ? 'first' : 'replayed' }
     } catch (err) {
-      // Only successes are remembered: the POS's retry of a failed create must try again.
-      if (this.#entries.get(key) === entry) this.#entries.delete(key)
+      if (mayHaveApplied(err)) {
+        entry.state = { kind: 'unknown' }
+      } else {
+        // The CRM did not create it: the POS's retry must try again.
+        if (this.#entries.get(byBody) === entry) this.#entries.delete(byBody)
+        if (byKey !== undefined && this.#entries.get(byKey) === entry) this.#entries.delete(byKey)
+      }
       throw err
     }
   }
+
+  /**
+   * The markers a create of this body by this client may carry if it was made within the
+   * window: of this window and the one before (windows are fixed, so the first attempt may
+   * have fallen into the previous one). For a create that knows nothing of an earlier attempt
+   * (another instance made it, or this one restarted) and finds the customer exists already.
+   */
+  markersFor(client: string, body: unknown): string[] {
+    const bodyHash = hashBody(body)
+    const now = Date.now()
+    return [markerOf(client, bodyHash, now, this.#windowMs), markerOf(client, bodyHash, now - this.#windowMs, this.#windowMs)]
+  }
+
+  #live(key: string | undefined, now: number): Entry<T> | undefined {
+    if (key === undefined) return undefined
+    const entry = this.#entries.get(key)
+    return entry && now - entry.at < this.#windowMs ? entry : undefined
+  }
+}
+
+/**
+ * The creation marker: 32 hex digits of SHA-256 over the client, the body's hash and the
+ * window the create began in — the same on every instance, different for the same body sent
+ * again in a later window (a different customer who happens to give the same details).
+ */
+function markerOf(client: string, bodyHash: string, at: number, windowMs: number): string {
+  const window = Math.floor(at / windowMs)
+  return createHash('sha256').update(`${client}\u0000${bodyHash}\u0000${window}`).digest('hex').slice(0, 32)
 }
 
 /** SHA-256 of the body's canonical JSON (keys sorted at every depth). */

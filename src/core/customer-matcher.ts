@@ -1,13 +1,18 @@
 /**
- * Search criteria checked in SPI terms, for the one criterion the service answers itself
- * (customerId: a GET, then the other criteria checked here) — same semantics as CONTRACT §4.
+ * The SPI's search criteria checked on a customer, in SPI terms (CONTRACT §4): the one matcher
+ * the customer service uses wherever it decides a match itself — the customerId path (a GET,
+ * then the other criteria checked here) and the re-check of a CRM's answer to a phone search.
  */
 import type { Customer, SearchParam } from '../spi/customer-schema.js'
+import { phoneMatches, phoneQuery, type PhoneQuery } from './phone-number.js'
 
-const digits = (s: string): string => s.replace(/\D/g, '')
 const lower = (s: unknown): string => (typeof s === 'string' ? s.toLowerCase() : '')
 
-export function matchesCriterion(c: Customer, param: SearchParam, value: string): boolean {
+/**
+ * `phone`: the searched number as the mapping table reads it (its region); without it, the
+ * typed value is read on its own (international numbers and bare digits).
+ */
+export function matchesCriterion(c: Customer, param: SearchParam, value: string, phone?: PhoneQuery): boolean {
   const p = c.profile ?? {}
   const v = value.toLowerCase()
   switch (param) {
@@ -18,8 +23,8 @@ export function matchesCriterion(c: Customer, param: SearchParam, value: string)
     case 'email':
       return lower(p.email) === v
     case 'phone': {
-      const wanted = digits(value)
-      return wanted !== '' && [p.phoneMobile, p.phone, p.phoneHome].some((x) => typeof x === 'string' && digits(x) === wanted)
+      const wanted = phone ?? phoneQuery(value)
+      return wanted !== undefined && [p.phoneMobile, p.phone, p.phoneHome].some((x) => phoneMatches(x, wanted))
     }
     case 'customerId':
       return p.customerId === value

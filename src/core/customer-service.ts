@@ -7,15 +7,18 @@ import type { Address, Customer } from '../spi/customer-schema.js'
 import { GatewayError, isGatewayError } from '../spi/error-catalogue.js'
 import { normalizeBirthday } from '../spi/birthday.js'
 import type { SearchRequest } from '../spi/search-query.js'
+import type { SearchParam } from '../spi/customer-schema.js'
 import type { CustomerMapper } from './mapper.js'
 import type { CallContext, CrmAdapter, CrmCriterion, CrmRecord } from './port.js'
 import { appendAddresses, hasAddress } from './address-rules.js'
-import { READ_ONLY_KEYS, WRITE_ONLY_KEYS } from './customer-fields.js'
+import { READ_ONLY_KEYS, RESERVED_KEYS, WRITE_ONLY_KEYS } from './customer-fields.js'
 import { matchesCriterion } from './customer-matcher.js'
 import { KeyedMutex } from './keyed-mutex.js'
+import { phoneQuery, type PhoneQuery } from './phone-number.js'
 import { planUpdate } from './update-plan.js'
 import type { CacheOutcome, ReadCache } from './read-cache.js'
-import type { CreateDedup } from './create-dedup.js'
+import type { CreateAttempt, CreateDedup } from './create-dedup.js'
+import { mayHaveApplied } from './resilience/failure-policy.js'
 
 /** Ids reach CRM URL paths: refuse anything that is not a plausible id before encoding it. */
 const CUSTOMER_ID = /^[A-Za-z0-9._~:@-]{1,128}$/
@@ -29,7 +32,7 @@ export interface CustomerServiceDeps {
   readonly mapper: CustomerMapper
   /** GET_CUSTOMER's read cache; none = every GET asks the CRM. */
   readonly cache?: ReadCache
-  /** Repeated-create detection; none = every create reaches the CRM. */
+  /** Repeated-create detection and creation markers; none = every create reaches the CRM once, unmarked. */
   readonly dedup?: CreateDedup<Customer>
   readonly events?: ServiceEvents
 }
@@ -72,18 +75,54 @@ export class CustomerService {
     this.#events = deps.events ?? {}
   }
 
+  /**
+   * CREATE_CUSTOMER. A repeated create (same key or body, same client, within the window) gets
+   * the first one's customer (create-dedup.ts). The record carries a creation marker where the
+   * table stores one, so that a create whose answer was lost is found again instead of made
+   * twice: by its retry (`earlierOutcomeUnknown`), and by any create of the same body that the
+   * CRM refuses as a duplicate (the associate's own customer, created by an attempt the POS
+   * never heard back from — on this instance or another).
+   */
   async create(request: Customer, ctx: CallContext, options: CreateOptions): Promise<Customer> {
     const customer = prepareCreate(normalizeInput(request))
-    const record = this.#mapper.toCrm(customer)
-    const run = async (): Promise<Customer> => {
-      const created = this.#answer(await this.#adapter.createCustomer(record, ctx))
-      this.#remember(created)
-      return created
+    const run = async (attempt: CreateAttempt | undefined): Promise<Customer> => {
+      if (attempt?.earlierOutcomeUnknown) {
+        const earlier = await this.#findCreated([attempt.marker], ctx)
+        if (earlier) return earlier
+      }
+      const record = this.#mapper.toCrm(attempt ? { ...customer, meta: { createRequestId: attempt.marker } } : customer)
+      try {
+        const created = this.#answer(await this.#adapter.createCustomer(record, ctx))
+        this.#remember(created)
+        return created
+      } catch (err) {
+        if (!(isGatewayError(err) && err.code === 'DUPLICATE_CUSTOMER') || !attempt || !this.#dedup) throw err
+        const own = await this.#findCreated([...new Set([attempt.marker, ...this.#dedup.markersFor(options.client, request)])], ctx)
+        if (own) return own
+        throw err
+      }
     }
-    if (!this.#dedup) return run()
-    const { value, outcome } = await this.#dedup.run(options.client, options.idempotencyKey, request, run)
+    if (!this.#dedup) return run(undefined)
+    const { value, outcome } = await this.#dedup.run(options.client, options.idempotencyKey, request, ctx.signal, mayHaveApplied, run)
     if (outcome === 'replayed') this.#events.createReplayed?.()
     return value
+  }
+
+  /** The customer a create stored one of `markers` in, if the table stores markers and one is found. */
+  async #findCreated(markers: readonly string[], ctx: CallContext): Promise<Customer | null> {
+    for (const marker of markers) {
+      const criterion = this.#mapper.markerCriterion(marker)
+      if (!criterion) return null
+      const page = await this.#adapter.searchCustomers({ criteria: [criterion], limit: 1, offset: 0 }, ctx)
+      const record = page.records[0]
+      if (record) {
+        ctx.log.info({ reconciled: true }, 'create answered with the customer an earlier attempt made')
+        const found = this.#answer(record)
+        this.#remember(found)
+        return found
+      }
+    }
+    return null
   }
 
   /**
@@ -92,13 +131,14 @@ export class CustomerService {
    */
   async getJson(id: string, ctx: CallContext): Promise<CustomerJson> {
     assertCustomerId(id, 'customerId')
-    const load = async (): Promise<string | null> => {
-      const found = await this.#fetch(id, ctx)
+    // Under the context it is given: a shared load runs under the cache's, not this caller's.
+    const load = async (loadCtx: CallContext): Promise<string | null> => {
+      const found = await this.#fetch(id, loadCtx)
       return found ? JSON.stringify(found) : null
     }
     const read: Omit<CustomerJson, 'body'> & { body: CustomerJson['body'] | null } = this.#cache
-      ? await this.#cache.read(this.#key(id), load)
-      : { body: await load(), outcome: 'miss', ageSeconds: 0 }
+      ? await this.#cache.read(this.#key(id), ctx, load)
+      : { body: await load(ctx), outcome: 'miss', ageSeconds: 0 }
     this.#events.cacheRead?.(read.outcome)
     if (read.body === null) throw new GatewayError('CUSTOMER_NOT_FOUND')
     return { ...read, body: read.body }
@@ -109,6 +149,7 @@ export class CustomerService {
     const input = normalizeInput(request)
     // Read-modify-write (the address list is appended to): one update per customer at a time
     // in this instance, and the CRM's optimistic concurrency, where it has one, across instances.
+    // An update whose caller stops waiting while it queues (its deadline, a hang-up) never runs.
     return this.#updates.run(id, async () => {
       for (let attempt = 1; ; attempt++) {
         try {
@@ -120,7 +161,7 @@ export class CustomerService {
           ctx.log.info({ attempt }, 'concurrent change in the CRM; re-reading before updating again')
         }
       }
-    })
+    }, ctx.signal)
   }
 
   async #updateOnce(id: string, input: Customer, ctx: CallContext): Promise<Customer> {
@@ -145,14 +186,21 @@ export class CustomerService {
     if (this.#cache && id) this.#cache.write(this.#key(id), JSON.stringify(customer))
   }
 
+  /**
+   * SEARCH_CUSTOMERS. One matcher (customer-matcher.ts) holds the contract's semantics: it
+   * answers the customerId path (a GET, then the other criteria checked here) and re-checks a
+   * CRM's answer to a phone search, which the port lets an adapter answer too widely.
+   */
   async search(request: SearchRequest, ctx: CallContext): Promise<Customer[]> {
+    const phone = request.criteria.find(([param]) => param === 'phone')
+    const wanted = phone && this.#phoneQuery(phone[1])
+    const matches = (c: Customer, param: SearchParam, value: string): boolean => matchesCriterion(c, param, value, wanted)
     const byId = request.criteria.find(([param]) => param === 'customerId')
     if (byId) {
-      // Any CRM can be searched by id: it is a GET, then the other criteria checked here.
       assertCustomerId(byId[1], 'customerId')
       if (request.offset > 0) return []
       const found = await this.#fetch(byId[1], ctx)
-      return found && request.criteria.every(([p, v]) => matchesCriterion(found, p, v)) ? [found] : []
+      return found && request.criteria.every(([p, v]) => matches(found, p, v)) ? [found] : []
     }
     const criteria: CrmCriterion[] = request.criteria.map(([param, value]) => {
       const criterion = this.#mapper.criterion(param, value)
@@ -160,7 +208,19 @@ export class CustomerService {
       return criterion
     })
     const page = await this.#adapter.searchCustomers({ criteria, limit: request.limit, offset: request.offset }, ctx)
-    return page.records.slice(0, request.limit).map((r) => this.#answer(r))
+    const found = page.records.slice(0, request.limit).map((r) => this.#answer(r))
+    return phone ? found.filter((c) => matches(c, 'phone', phone[1])) : found
+  }
+
+  /**
+   * The searched phone number as the table reads it (its phone row's region), else as typed.
+   * A number the table refuses is the POS's error (400), from `criterion` as for a CRM search.
+   */
+  #phoneQuery(typed: string): PhoneQuery | undefined {
+    const criterion = this.#mapper.criterion('phone', typed)
+    if (criterion?.operator !== 'phone') return phoneQuery(typed)
+    const international = criterion.international === undefined ? undefined : phoneQuery(criterion.international)
+    return international ?? { nationalNumber: criterion.value }
   }
 
   async #fetch(id: string, ctx: CallContext): Promise<Customer | null> {
@@ -172,6 +232,7 @@ export class CustomerService {
   #answer(record: CrmRecord): Customer {
     const customer = this.#mapper.fromCrm(record)
     for (const key of WRITE_ONLY_KEYS) delete (customer as Record<string, unknown>)[key]
+    for (const key of RESERVED_KEYS) delete (customer as Record<string, unknown>)[key]
     if (!customer.profile?.customerId) {
       throw new GatewayError('CRM_BAD_RESPONSE', { detail: 'CRM record without a customer id' })
     }
@@ -179,11 +240,11 @@ export class CustomerService {
   }
 }
 
-/** Rules every written customer gets: read-only summaries dropped, birthday normalized. */
+/** Rules every written customer gets: read-only summaries and reserved keys dropped, birthday normalized. */
 function normalizeInput(request: Customer): Customer {
   const customer: Customer = {}
   for (const [key, value] of Object.entries(request)) {
-    if (!READ_ONLY_KEYS.has(key)) (customer as Record<string, unknown>)[key] = value
+    if (!READ_ONLY_KEYS.has(key) && !RESERVED_KEYS.has(key)) (customer as Record<string, unknown>)[key] = value
   }
   const birthday = customer.profile?.birthday
   if (birthday !== undefined && birthday !== '' && customer.profile) {

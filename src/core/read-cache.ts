@@ -4,9 +4,16 @@
  * fresh for `ttlMs`. Concurrent misses for one key make one CRM call. When the CRM fails, an
  * entry younger than `maxStaleMs` is served and marked stale. Errors and "not found" are never
  * cached. lru-cache: https://isaacs.github.io/node-lru-cache/
+ *
+ * A shared load belongs to no single caller: it runs under a call context of its own whose
+ * deadline is the longest remaining one among its waiters, and which is cancelled only when
+ * every waiter has gone. A device that gives up leaves alone; the others keep waiting, each
+ * until its own deadline (and then get a stale entry if there is one, or its timeout).
  */
 import { LRUCache } from 'lru-cache'
 import { isClientError } from '../spi/error-catalogue.js'
+import type { CallContext } from './port.js'
+import { waitFor } from './wait-for.js'
 
 export interface ReadCacheOptions {
   readonly maxBytes: number
@@ -33,7 +40,16 @@ interface InFlight {
   readonly promise: Promise<Buffer | null>
   /** A write landed while this read was in flight: its (older) answer must not be stored. */
   superseded: boolean
+  /** Callers waiting for it right now. */
+  waiters: number
+  /** The longest deadline among the callers that joined (epoch ms), if all had one. */
+  deadlineAt: number | undefined
+  /** Fires when the last waiter has gone: nothing more is tried for nobody. */
+  readonly controller: AbortController
 }
+
+/** What loads a customer's JSON (null: no such customer) under the call context it is given. */
+export type Loader = (ctx: CallContext) => Promise<string | null>
 
 /**
  * Per-entry memory beyond the JSON bytes and the key, so that the bound bounds what entries
@@ -60,11 +76,12 @@ export class ReadCache {
   }
 
   /**
-   * The cached answer if fresh; else one load shared by every concurrent caller. On a load
-   * failure, a stale-enough entry is served instead — unless the failure is the caller's
-   * (client-class), which is always passed on.
+   * The cached answer if fresh; else one load shared by every concurrent caller, each waiting
+   * until its own `ctx.signal` fires at most. On a load failure (or the caller's deadline), a
+   * stale-enough entry is served instead — unless the failure is the caller's (client-class),
+   * which is always passed on.
    */
-  async read(key: string, load: () => Promise<string | null>): Promise<CachedRead> {
+  async read(key: string, ctx: CallContext, load: Loader): Promise<CachedRead> {
     const now = Date.now()
     const entry = this.#lru.get(key)
     if (entry && now - entry.storedAt < this.#options.ttlMs) {
@@ -72,8 +89,10 @@ export class ReadCache {
     }
     const pending = this.#inFlight.get(key)
     const outcome: CacheOutcome = pending ? 'coalesced' : 'miss'
+    const flight = pending ?? this.#start(key, ctx, load)
+    this.#join(flight, ctx)
     try {
-      const body = await (pending ?? this.#start(key, load)).promise
+      const body = await waitFor(flight.promise, ctx.signal)
       return { body, outcome, ageSeconds: 0 }
     } catch (err) {
       const fallback = this.#lru.get(key)
@@ -82,6 +101,8 @@ export class ReadCache {
         return { body: fallback.body, outcome: 'stale', ageSeconds: age(at, fallback) }
       }
       throw err
+    } finally {
+      this.#leave(flight, ctx)
     }
   }
 
@@ -106,25 +127,46 @@ export class ReadCache {
     return this.#lru.size
   }
 
-  #start(key: string, load: () => Promise<string | null>): InFlight {
-    const flight: InFlight = {
-      superseded: false,
-      promise: load().then(
-        (json) => {
-          const body = json === null ? null : ownBytes(json)
-          if (!flight.superseded) {
-            // Not found is never cached; a customer that vanished leaves no stale copy either.
-            if (body === null) this.#lru.delete(key)
-            else this.#lru.set(key, { body, storedAt: Date.now() })
-          }
-          return body
+  #start(key: string, first: CallContext, load: Loader): InFlight {
+    const waiting = { superseded: false, waiters: 0, deadlineAt: first.deadlineAt, controller: new AbortController() }
+    // The load's own call context: cancelled with the last waiter, its deadline the longest.
+    const shared: CallContext = {
+      signal: waiting.controller.signal,
+      log: first.log,
+      requestId: first.requestId,
+      get deadlineAt() {
+        return waiting.deadlineAt
+      }
+    }
+    const promise = load(shared)
+      .then((json) => {
+        const body = json === null ? null : ownBytes(json)
+        if (!flight.superseded) {
+          // Not found is never cached; a customer that vanished leaves no stale copy either.
+          if (body === null) this.#lru.delete(key)
+          else this.#lru.set(key, { body, storedAt: Date.now() })
         }
-      ).finally(() => {
+        return body
+      })
+      .finally(() => {
         if (this.#inFlight.get(key) === flight) this.#inFlight.delete(key)
       })
-    }
+    const flight: InFlight = Object.assign(waiting, { promise })
     this.#inFlight.set(key, flight)
     return flight
+  }
+
+  #join(flight: InFlight, ctx: CallContext): void {
+    flight.waiters++
+    const a = flight.deadlineAt
+    const b = ctx.deadlineAt
+    flight.deadlineAt = a === undefined || b === undefined ? undefined : Math.max(a, b)
+  }
+
+  /** The last waiter leaving — answered, or gone — ends whatever is left of the load. */
+  #leave(flight: InFlight, ctx: CallContext): void {
+    flight.waiters--
+    if (flight.waiters === 0) flight.controller.abort(ctx.signal.reason)
   }
 }
 

@@ -46,6 +46,9 @@ export function planUpdate(current: Customer, request: Customer): Customer {
 function planLoyalty(current: Customer, request: Customer, newAddress: Address | undefined): LoyaltyProfile | undefined {
   const hasLoyalty = isNonEmpty(current.loyaltyProfile)
   const signsUp = request.consents?.loyaltySignUp === true && !hasLoyalty
+  // CONTRACT §4: an update never creates a loyalty profile unless the customer signs up; loyalty
+  // fields sent for a customer without one are ignored, like the read-only summaries.
+  if (!hasLoyalty && !signsUp) return undefined
   let loyalty: LoyaltyProfile | undefined = request.loyaltyProfile ? { ...request.loyaltyProfile } : undefined
 
   if (loyalty?.address && hasAddress(loyalty.address)) {

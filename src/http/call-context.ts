@@ -1,7 +1,10 @@
 /**
- * The adapter call context for one SPI request: an AbortSignal that fires when the request's
- * deadline passes or the POS hangs up (so no CRM call outlives its usefulness), the deadline
- * itself (retries fit inside it), the request's logger and id.
+ * The call context for one SPI request: an AbortSignal that fires when the request's deadline
+ * passes or the POS hangs up — the moment nobody waits for this request's answer any more, so
+ * no CRM attempt, retry or queued update is started for it after that — the deadline itself
+ * (retries fit inside it), the request's logger and id. The resilience layer gives each CRM
+ * attempt a signal of its own (src/core/resilience/resilient-adapter.ts): this one never
+ * cancels an attempt already sent.
  *
  * The signal, its deadline timer and its client-gone listener are made when a CRM call first
  * asks for the signal: a request answered without the CRM (a cache hit, a refused input)
@@ -37,11 +40,12 @@ class RequestCallContext implements CallContext {
     const controller = new AbortController()
     const deadlineMs = this.#deadlineMs
     const expire = (): void => controller.abort(new GatewayError('CRM_TIMEOUT', { detail: `request deadline ${deadlineMs}ms` }))
+    const hungUp = (): void => controller.abort(new GatewayError('CLIENT_CLOSED_REQUEST', { detail: 'the POS closed the connection' }))
     const raw = this.#reply.raw
     // The response closes either after it was sent or because the client went away; only the
     // second (not finished) means nobody waits for the CRM's answer any more.
     if (raw.closed) {
-      if (!raw.writableFinished) controller.abort(new Error('client closed the connection'))
+      if (!raw.writableFinished) hungUp()
       return controller
     }
     const remaining = this.deadlineAt - Date.now()
@@ -54,7 +58,7 @@ class RequestCallContext implements CallContext {
     timer.unref()
     raw.once('close', () => {
       clearTimeout(timer)
-      if (!raw.writableFinished) controller.abort(new Error('client closed the connection'))
+      if (!raw.writableFinished) hungUp()
     })
     return controller
   }

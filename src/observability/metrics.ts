@@ -17,9 +17,10 @@ export class GatewayMetrics {
   readonly registry = new Registry()
   readonly #requests: Histogram<'operation' | 'status'>
   readonly #upstream: Histogram<'adapter' | 'operation' | 'outcome'>
-  readonly #upstreamErrors: Counter<'adapter' | 'operation' | 'code'>
+  readonly #upstreamErrors: Counter<'adapter' | 'operation' | 'kind'>
   readonly #breaker: Gauge<'adapter' | 'operation'>
   readonly #cache: Counter<'outcome'>
+  readonly #abandoned: Counter<'operation'>
   readonly #replays: Counter
   readonly #adapter: string
 
@@ -36,15 +37,15 @@ export class GatewayMetrics {
     })
     this.#upstream = new Histogram({
       name: 'crm_call_duration_seconds',
-      help: 'CRM call attempts by adapter operation and outcome (ok, not_found or the error code)',
+      help: 'CRM call attempts by adapter operation and outcome (ok, not_found, the failure kind, circuit_open, error)',
       labelNames: ['adapter', 'operation', 'outcome'],
       buckets: BUCKETS,
       registers
     })
     this.#upstreamErrors = new Counter({
       name: 'crm_call_errors_total',
-      help: 'Failed CRM call attempts by adapter operation and error code',
-      labelNames: ['adapter', 'operation', 'code'],
+      help: 'Failed CRM call attempts by adapter operation and failure kind (timeout, interrupted, throttled…)',
+      labelNames: ['adapter', 'operation', 'kind'],
       registers
     })
     this.#breaker = new Gauge({
@@ -59,6 +60,12 @@ export class GatewayMetrics {
       labelNames: ['outcome'],
       registers
     })
+    this.#abandoned = new Counter({
+      name: 'spi_requests_abandoned_total',
+      help: 'SPI requests whose POS closed the connection before the answer (logged as status 499)',
+      labelNames: ['operation'],
+      registers
+    })
     this.#replays = new Counter({
       name: 'create_replays_total',
       help: 'Repeated creates answered with the first result instead of reaching the CRM',
@@ -69,6 +76,10 @@ export class GatewayMetrics {
 
   request(operation: string, status: number, seconds: number): void {
     this.#requests.observe({ operation, status: String(status) }, seconds)
+  }
+
+  requestAbandoned(operation: string): void {
+    this.#abandoned.inc({ operation })
   }
 
   cacheRead(outcome: CacheOutcome): void {
@@ -85,7 +96,7 @@ export class GatewayMetrics {
     return {
       attempt: (operation: Operation, outcome: string, seconds: number) => {
         this.#upstream.observe({ adapter, operation, outcome }, seconds)
-        if (outcome !== 'ok' && outcome !== 'not_found') this.#upstreamErrors.inc({ adapter, operation, code: outcome })
+        if (outcome !== 'ok' && outcome !== 'not_found') this.#upstreamErrors.inc({ adapter, operation, kind: outcome })
       },
       breakerState: (operation: Operation, state: BreakerState) => {
         this.#breaker.set({ adapter, operation }, BREAKER_VALUE[state])

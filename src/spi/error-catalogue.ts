@@ -46,8 +46,15 @@ export const ERROR_CATALOGUE = {
   IDEMPOTENCY_KEY_REUSED: { status: 422, class: 'client' },
   /** The caller is over its rate. */
   RATE_LIMITED: { status: 429, class: 'client' },
+  /**
+   * The POS closed the connection before the answer: nobody reads this answer. Logged and
+   * counted under its own status (nginx's 499) so that hang-ups never pass for CRM timeouts.
+   */
+  CLIENT_CLOSED_REQUEST: { status: 499, class: 'client' },
   /** The CRM throttles us and will accept calls again soon. */
   CRM_RATE_LIMITED: { status: 429, class: 'upstream' },
+  /** The CRM's daily (or org-wide) API allowance is spent: not a blip, calls resume when it renews. */
+  CRM_QUOTA_EXHAUSTED: { status: 429, class: 'upstream' },
   /** The CRM answered with an error. */
   CRM_ERROR: { status: 502, class: 'upstream' },
   /** The CRM answered something that is not what its API promises. */

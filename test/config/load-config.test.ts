@@ -21,13 +21,13 @@ t.test('defaults need no configuration at all', async (t) => {
 })
 
 t.test('file, then environment (the environment wins)', async (t) => {
-  const f = file('a.yaml', 'server:\n  port: 8080\nspi:\n  envelope: bare\n  prefix: /pos\ncrm:\n  requestTimeoutMs: 900\n')
+  const f = file('a.yaml', 'server:\n  port: 8080\nspi:\n  envelope: bare\n  prefix: /pos\ncrm:\n  requestTimeoutMs: 9000\n')
   const c = loadConfig({ GATEWAY_CONFIG: f, PORT: '9090', HOST: '0.0.0.0', LOG_LEVEL: 'warn' })
   t.equal(c.server.port, 9090, 'PORT from env, converted to an integer')
   t.equal(c.server.host, '0.0.0.0')
   t.equal(c.spi.envelope, 'bare', 'from the file')
   t.equal(c.spi.prefix, '/pos')
-  t.equal(c.crm.requestTimeoutMs, 900)
+  t.equal(c.crm.requestTimeoutMs, 9000)
   t.equal(c.log.level, 'warn')
   const json = file('b.json', '{"server":{"port":7000}}')
   t.equal(loadConfig({ GATEWAY_CONFIG: json }).server.port, 7000, 'JSON files work too')
@@ -68,4 +68,10 @@ t.test('config keys cannot pollute prototypes', async (t) => {
   const msg = problems(() => loadConfig({ GATEWAY_CONFIG: f }))
   t.equal(({} as Record<string, unknown>)['polluted'], undefined)
   t.equal(msg, '(no error)', 'forbidden keys are skipped, not merged')
+})
+
+t.test("the CRM's HTTP backstop may not cut an attempt's own budget short", async (t) => {
+  const f = file('short.yaml', 'crm:\n  requestTimeoutMs: 2500\nresilience:\n  requestDeadlineMs: 4000\n')
+  t.throws(() => loadConfig({ GATEWAY_CONFIG: f }), /crm\.requestTimeoutMs \(.*short\.yaml\): 2500 is below resilience\.requestDeadlineMs \(4000\)/)
+  t.equal(loadConfig({ GATEWAY_CONFIG: f, REQUEST_DEADLINE_MS: '2500' }).crm.requestTimeoutMs, 2500, 'a deadline within it is fine')
 })

@@ -40,6 +40,10 @@ t.test('planUpdate: what an update sends', async (t) => {
   t.same(planUpdate(current, { orderCount: 3, cardList: [1] }), {}, 'read-only summaries are not written')
   const noLoyalty = planUpdate({ profile: { customerId: 'C2' } }, { profile: { customerId: 'C2', address: work } })
   t.notOk(noLoyalty.loyaltyProfile, 'no loyalty profile is created by an address change')
+  const fields = planUpdate({ profile: { customerId: 'C2' } }, { profile: { customerId: 'C2' }, loyaltyProfile: { firstName: 'Robert' } })
+  t.same(fields, {}, 'nor by loyalty fields sent for a customer without one (CONTRACT §4)')
+  const joins = planUpdate({ profile: { customerId: 'C2', firstName: 'Rob' } }, { profile: { customerId: 'C2' }, consents: { loyaltySignUp: true }, loyaltyProfile: { lastName: 'Roe' } })
+  t.same(joins.loyaltyProfile, { firstName: 'Rob', lastName: 'Roe' }, 'signing up in the same update does create it')
 })
 
 t.test('KeyedMutex: one at a time per key, keys independent, failures isolated', async (t) => {
@@ -61,6 +65,31 @@ t.test('KeyedMutex: one at a time per key, keys independent, failures isolated',
   await t.rejects(m.run('c', async () => Promise.reject(new Error('boom'))), /boom/)
   t.equal(await m.run('c', async () => 'next'), 'next', 'a failure does not block the key')
   t.equal(m.size, 0, 'no keys left behind')
+})
+
+t.test('KeyedMutex: a caller that stops waiting is let go at once and its task never runs', async (t) => {
+  const m = new KeyedMutex()
+  const ran: string[] = []
+  let release!: () => void
+  const holder = m.run('a', () => new Promise<void>((r) => (release = r)).then(() => void ran.push('holder')))
+  const leaving = new AbortController()
+  const queued = m.run('a', async () => void ran.push('queued'), leaving.signal)
+  const next = m.run('a', async () => void ran.push('next'), new AbortController().signal)
+  leaving.abort(new GatewayError('CRM_TIMEOUT', { detail: 'request deadline' }))
+  await t.rejects(queued, { code: 'CRM_TIMEOUT' }, 'answered while the holder still runs')
+  t.same(ran, [])
+  release()
+  await Promise.all([holder, next])
+  t.same(ran, ['holder', 'next'], 'its turn was skipped; the queue went on')
+  t.equal(m.size, 0)
+
+  const running = new AbortController()
+  let finish!: () => void
+  const task = m.run('b', () => new Promise<string>((r) => (finish = () => r('written'))), running.signal)
+  await Promise.resolve()
+  running.abort(new GatewayError('CRM_TIMEOUT', { detail: 'request deadline' }))
+  finish()
+  t.equal(await task, 'written', 'a task already running answers its caller, whatever the signal does then')
 })
 
 t.test('service: unsupported search, no-op update, a CRM record without an id', async (t) => {

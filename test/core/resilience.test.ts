@@ -1,33 +1,59 @@
 /**
- * The resilience layer on a fake clock (no sleeps): breakers per operation, the breaker's
- * timeout aborting the call, retries within the deadline, the read cache and repeated creates.
+ * The resilience layer on a fake clock (no sleeps): what a breaker counts and what it never
+ * does, attempts that belong to nobody, budgets, retries within the deadline, the throttle gate
+ * and the Retry-After clamp. The read cache and repeated creates have files of their own.
  */
 import t from 'tap'
 import FakeTimers from '@sinonjs/fake-timers'
-import type { CallContext, CrmAdapter, CrmRecord } from '../../src/core/port.js'
-import { ResilientAdapter } from '../../src/core/resilience/resilient-adapter.js'
+import { CrmFailure, type CallContext, type CrmAdapter, type CrmRecord } from '../../src/core/port.js'
+import { ResilientAdapter, type ResilienceOptions } from '../../src/core/resilience/resilient-adapter.js'
 import { backoffDelayMs } from '../../src/core/resilience/retry.js'
-import { ReadCache } from '../../src/core/read-cache.js'
-import { CreateDedup, canonicalJson } from '../../src/core/create-dedup.js'
+import { mayHaveApplied } from '../../src/core/resilience/failure-policy.js'
 import { GatewayError } from '../../src/spi/error-catalogue.js'
 
 const noop = (): void => {}
 const log: CallContext['log'] = { trace: noop, debug: noop, info: noop, warn: noop, error: noop, fatal: noop, child: () => log }
-const ctx = (deadlineAt?: number, signal = new AbortController().signal): CallContext => ({ signal, log, requestId: 'r', ...(deadlineAt === undefined ? {} : { deadlineAt }) })
+
+/** A caller: its signal fires at its deadline (like the request's call context) or on `leave()`. */
+function caller(deadlineMs?: number): { ctx: CallContext; leave: () => void } {
+  const controller = new AbortController()
+  const deadlineAt = deadlineMs === undefined ? undefined : Date.now() + deadlineMs
+  if (deadlineMs !== undefined) setTimeout(() => controller.abort(new GatewayError('CRM_TIMEOUT', { detail: 'request deadline' })), deadlineMs)
+  return {
+    ctx: { signal: controller.signal, log, requestId: 'r', ...(deadlineAt === undefined ? {} : { deadlineAt }) },
+    leave: () => controller.abort(new GatewayError('CLIENT_CLOSED_REQUEST'))
+  }
+}
+const ctx = (deadlineMs?: number): CallContext => caller(deadlineMs).ctx
 
 const breaker = { timeoutMs: 1000, errorThresholdPercentage: 50, volumeThreshold: 4, resetTimeoutMs: 5000, rollingWindowMs: 10_000 }
 const noRetry = { maxAttempts: 1, baseDelayMs: 10, maxDelayMs: 100 }
+const options = (over: Partial<ResilienceOptions> = {}): ResilienceOptions => ({ breaker, retry: noRetry, maxRetryAfterSeconds: 60, log, ...over })
+
+const after = (ms: number, outcome: () => Promise<CrmRecord | null> | CrmRecord | null) => (signal: AbortSignal): Promise<CrmRecord | null> =>
+  new Promise((resolve, reject) => {
+    const timer = setTimeout(() => void Promise.resolve().then(outcome).then(resolve, reject), ms)
+    signal.addEventListener('abort', () => {
+      clearTimeout(timer)
+      reject(new CrmFailure('timeout', { detail: 'aborted' }))
+    })
+  })
 
 /** A CRM double whose every call does what `behaviour` says, counting calls and aborts. */
 class ScriptedCrm implements CrmAdapter {
   readonly name = 'scripted'
   calls = 0
   aborted = 0
+  finished = 0
   behaviour: (signal: AbortSignal) => Promise<CrmRecord | null> = async () => ({ ID: '1' })
-  run(signal: AbortSignal): Promise<CrmRecord | null> {
+  async run(signal: AbortSignal): Promise<CrmRecord | null> {
     this.calls++
     signal.addEventListener('abort', () => this.aborted++, { once: true })
-    return this.behaviour(signal)
+    try {
+      return await this.behaviour(signal)
+    } finally {
+      this.finished++
+    }
   }
   getCustomer = (_id: string, c: CallContext) => this.run(c.signal)
   searchCustomers = async (_q: unknown, c: CallContext) => ({ records: [(await this.run(c.signal)) ?? {}] })
@@ -41,20 +67,30 @@ function useClock(t: { teardown(fn: () => void): void }): ReturnType<typeof Fake
   return clock
 }
 
-t.test('the breaker opens after the configured failures, fails fast, half-opens and closes', async (t) => {
-  const clock = useClock(t)
+function setup(t: { teardown(fn: () => unknown): void }, over: Partial<ResilienceOptions> = {}) {
   const crm = new ScriptedCrm()
+  const outcomes: string[] = []
   const states: string[] = []
-  const adapter = new ResilientAdapter(crm, { breaker, retry: noRetry, log, observer: { breakerState: (op, s) => states.push(`${op}:${s}`) } })
+  const adapter = new ResilientAdapter(crm, {
+    ...options(over),
+    observer: { attempt: (op, outcome) => outcomes.push(`${op}:${outcome}`), breakerState: (op, s) => states.push(`${op}:${s}`) }
+  })
   t.teardown(() => adapter.close())
-  crm.behaviour = async () => Promise.reject(new GatewayError('CRM_ERROR'))
-  for (let i = 0; i < 4; i++) await t.rejects(adapter.getCustomer('1', ctx()), { code: 'CRM_ERROR' })
+  return { crm, adapter, outcomes, states }
+}
+
+t.test('the breaker opens after the configured CRM faults, fails fast, half-opens and closes', async (t) => {
+  const clock = useClock(t)
+  const { crm, adapter, states, outcomes } = setup(t)
+  crm.behaviour = async () => Promise.reject(new CrmFailure('failed', { detail: 'HTTP 500' }))
+  for (let i = 0; i < 4; i++) await t.rejects(adapter.getCustomer('1', ctx()), { code: 'CRM_ERROR', status: 502 })
   t.equal(adapter.breakerStates().get, 'open', 'open after 4 failures of 4')
   t.equal(adapter.breakerStates().search, 'closed', 'one breaker per operation')
 
   const before = crm.calls
   await t.rejects(adapter.getCustomer('1', ctx()), { code: 'CRM_UNAVAILABLE', status: 503, retryAfterSeconds: 5 })
   t.equal(crm.calls, before, 'an open breaker answers without calling the CRM')
+  t.equal(outcomes.at(-1), 'get:circuit_open', 'and says so in the metrics')
 
   await clock.tickAsync(2000)
   await t.rejects(adapter.getCustomer('1', ctx()), { code: 'CRM_UNAVAILABLE', retryAfterSeconds: 3 }, 'Retry-After counts down')
@@ -66,65 +102,158 @@ t.test('the breaker opens after the configured failures, fails fast, half-opens 
   t.same(states, ['get:open', 'get:halfOpen', 'get:closed'], 'each transition reported once')
 })
 
-t.test('client-class outcomes never trip the breaker', async (t) => {
+t.test("an open circuit's Retry-After is clamped to maxRetryAfterSeconds", async (t) => {
   useClock(t)
-  const crm = new ScriptedCrm()
-  const adapter = new ResilientAdapter(crm, { breaker, retry: noRetry, log })
-  t.teardown(() => adapter.close())
-  crm.behaviour = async () => Promise.reject(new GatewayError('DUPLICATE_CUSTOMER'))
-  for (let i = 0; i < 10; i++) await t.rejects(adapter.createCustomer({}, ctx()), { code: 'DUPLICATE_CUSTOMER' })
+  const { crm, adapter } = setup(t, { breaker: { ...breaker, resetTimeoutMs: 600_000 }, maxRetryAfterSeconds: 30 })
+  crm.behaviour = async () => Promise.reject(new CrmFailure('unreachable', { detail: 'ECONNREFUSED' }))
+  for (let i = 0; i < 4; i++) await t.rejects(adapter.searchCustomers({ criteria: [], limit: 1, offset: 0 }, ctx()), { code: 'CRM_UNAVAILABLE' })
+  await t.rejects(adapter.searchCustomers({ criteria: [], limit: 1, offset: 0 }, ctx()), { code: 'CRM_UNAVAILABLE', retryAfterSeconds: 30 })
+})
+
+t.test('only CRM faults count: refusals, throttles, not-found and our own bugs never trip a breaker', async (t) => {
+  useClock(t)
+  const { crm, adapter } = setup(t)
+  const refusals: Array<[CrmFailure | Error, string]> = [
+    [new CrmFailure('duplicate', { detail: '409' }), 'DUPLICATE_CUSTOMER'],
+    [new CrmFailure('rejected', { detail: '422', field: 'EMAIL' }), 'CRM_VALIDATION_FAILED'],
+    [new CrmFailure('conflict', { detail: '412' }), 'UPDATE_CONFLICT'],
+    [new CrmFailure('misconfigured', { detail: 'bad field' }), 'INTERNAL_ERROR'],
+    [new CrmFailure('unsupported', { detail: 'paging', reason: 'paging' }), 'PAGING_OUT_OF_RANGE'],
+    [new CrmFailure('unsupported', { detail: 'no word', reason: 'value', field: 'firstname' }), 'INVALID_REQUEST'],
+    [new CrmFailure('unsupported', { detail: 'too many' }), 'SEARCH_PARAMETER_UNSUPPORTED'],
+    [new TypeError('a bug in an adapter'), 'INTERNAL_ERROR']
+  ]
+  for (const [failure, code] of refusals) {
+    crm.behaviour = async () => Promise.reject(failure)
+    for (let i = 0; i < 5; i++) await t.rejects(adapter.createCustomer({}, ctx()), { code }, `${failure.message} → ${code}`)
+  }
   crm.behaviour = async () => null
   for (let i = 0; i < 10; i++) t.equal(await adapter.getCustomer('x', ctx()), null)
   t.same(adapter.breakerStates(), { get: 'closed', search: 'closed', create: 'closed', update: 'closed' })
+  crm.behaviour = async () => Promise.reject(new CrmFailure('rejected', { detail: '422', field: 'EMAIL' }))
+  await t.rejects(adapter.createCustomer({}, ctx()), { code: 'CRM_VALIDATION_FAILED', params: { field: 'EMAIL' } }, 'the refused field is named')
 })
 
-t.test("the breaker's timeout aborts the CRM call through its signal", async (t) => {
+t.test("an attempt's own timeout aborts its call and counts as a CRM fault", async (t) => {
   const clock = useClock(t)
-  const crm = new ScriptedCrm()
-  const adapter = new ResilientAdapter(crm, { breaker, retry: noRetry, log })
-  t.teardown(() => adapter.close())
-  let sawAbort = false
-  crm.behaviour = (signal) =>
-    new Promise((_resolve, reject) => {
-      signal.addEventListener('abort', () => {
-        sawAbort = true
-        reject(new GatewayError('CRM_TIMEOUT'))
-      })
-    })
+  const { crm, adapter, outcomes } = setup(t)
+  crm.behaviour = (signal) => new Promise(() => signal.addEventListener('abort', noop))
   const pending = t.rejects(adapter.getCustomer('1', ctx()), { code: 'CRM_TIMEOUT', status: 504 })
   await clock.tickAsync(999)
-  t.notOk(sawAbort, 'not before the timeout')
+  t.equal(crm.aborted, 0, 'not before the timeout')
   await clock.tickAsync(1)
   await pending
-  t.ok(sawAbort, 'the in-flight call was aborted, not left running')
+  t.equal(crm.aborted, 1, 'the in-flight call was aborted, not left running')
+  t.same(outcomes, ['get:timeout'])
+})
+
+t.test('a caller that leaves is never a CRM failure: the attempt runs to its end and counts as it ends', async (t) => {
+  const clock = useClock(t)
+  const { crm, adapter, outcomes } = setup(t)
+  // 20 devices give up at 60 ms; the CRM answers every call, healthily, in 200 ms.
+  crm.behaviour = after(200, () => ({ ID: '1' }))
+  const callers = Array.from({ length: 20 }, () => caller())
+  const answers = callers.map(({ ctx }) => adapter.getCustomer('1', ctx).then(() => 'answered', (err: GatewayError) => err.code))
+  await clock.tickAsync(60)
+  for (const c of callers) c.leave()
+  t.same(new Set(await Promise.all(answers)), new Set(['CLIENT_CLOSED_REQUEST']), 'each caller is let go at once')
+  t.equal(crm.aborted, 0, 'no attempt was cut short')
+  await clock.tickAsync(140)
+  t.equal(crm.finished, 20, 'every attempt ran to its end')
+  t.equal(outcomes.filter((o) => o === 'get:ok').length, 20, 'and was observed as the success it was')
+  t.equal(adapter.breakerStates().get, 'closed', 'the circuit stays closed')
+  const bystander = adapter.getCustomer('1', ctx())
+  await clock.tickAsync(200)
+  t.same(await bystander, { ID: '1' }, "a bystander's GET is answered")
+})
+
+t.test('a request whose deadline passed never reaches the CRM, and the breaker never hears of it', async (t) => {
+  const clock = useClock(t)
+  const { crm, adapter, outcomes } = setup(t)
+  for (let i = 0; i < 20; i++) {
+    const late = caller(10)
+    await clock.tickAsync(10)
+    await t.rejects(adapter.updateCustomer('1', {}, late.ctx), { code: 'CRM_TIMEOUT' })
+    const gone = caller()
+    gone.leave()
+    await t.rejects(adapter.getCustomer('1', gone.ctx), { code: 'CLIENT_CLOSED_REQUEST' })
+  }
+  t.equal(crm.calls, 0, 'the CRM was never called')
+  t.same(outcomes, [], 'no attempt was observed')
+  t.equal(adapter.breakerStates().update, 'closed')
+})
+
+t.test("a reader is answered at its deadline; the attempt goes on and the breaker sees it succeed", async (t) => {
+  const clock = useClock(t)
+  const { crm, adapter, outcomes } = setup(t)
+  crm.behaviour = after(700, () => ({ ID: '1' }))
+  const answered = t.rejects(adapter.getCustomer('1', ctx(300)), { code: 'CRM_TIMEOUT' })
+  await clock.tickAsync(300)
+  await answered
+  t.equal(crm.finished, 0, 'answered while the attempt is still running')
+  await clock.tickAsync(400)
+  t.same(outcomes, ['get:ok'])
+})
+
+t.test('a writer waits for the outcome of the write it sent, so its answer is the truth', async (t) => {
+  const clock = useClock(t)
+  const { crm, adapter } = setup(t)
+  crm.behaviour = after(700, () => ({ ID: '1', V: 2 }))
+  const update = adapter.updateCustomer('1', { V: 2 }, ctx(300))
+  await clock.tickAsync(700)
+  t.same(await update, { ID: '1', V: 2 }, 'the deadline passed during the PATCH: its success is the answer, not a 504')
+})
+
+t.test("a create's one attempt gets the request's remaining deadline, not the breaker's timeout", async (t) => {
+  const clock = useClock(t)
+  const { crm, adapter } = setup(t)
+  crm.behaviour = after(2500, () => ({ ID: 'C1' }))
+  const slow = adapter.createCustomer({}, ctx(3000))
+  await clock.tickAsync(2500)
+  t.same(await slow, { ID: 'C1' }, 'a 2.5 s create succeeds under a 3 s deadline (breaker timeout 1 s)')
+
+  crm.behaviour = after(5000, () => ({ ID: 'C2' }))
+  const late = adapter.createCustomer({}, ctx(3000)).catch((err: unknown) => err)
+  await clock.tickAsync(3000)
+  const err = await late
+  t.match(err, { code: 'CRM_TIMEOUT' }, 'past the deadline: a timeout')
+  t.ok(mayHaveApplied(err), 'whose outcome is unknown: the CRM may have created the customer')
+  t.equal(crm.calls, 2, 'never retried')
+  const left = caller(3000)
+  crm.behaviour = after(500, () => ({ ID: 'C3' }))
+  const abandoned = adapter.createCustomer({}, left.ctx)
+  left.leave()
+  await clock.tickAsync(500)
+  t.same(await abandoned, { ID: 'C3' }, 'the POS hanging up does not abort a create')
+  t.equal(crm.aborted, 1, 'only the create past its deadline was aborted')
 })
 
 t.test('retries: idempotent calls only, jittered, never past the deadline', async (t) => {
   const clock = useClock(t)
-  const crm = new ScriptedCrm()
   const retry = { maxAttempts: 3, baseDelayMs: 50, maxDelayMs: 400 }
-  const adapter = new ResilientAdapter(crm, { breaker: { ...breaker, volumeThreshold: 100 }, retry, log })
-  t.teardown(() => adapter.close())
+  const { crm, adapter } = setup(t, { breaker: { ...breaker, volumeThreshold: 100 }, retry })
   let failures = 2
-  crm.behaviour = async () => (failures-- > 0 ? Promise.reject(new GatewayError('CRM_ERROR')) : { ID: 'ok' })
-  const got = adapter.getCustomer('1', ctx(Date.now() + 5000))
+  crm.behaviour = async () => (failures-- > 0 ? Promise.reject(new CrmFailure('interrupted', { detail: 'ECONNRESET' })) : { ID: 'ok' })
+  const got = adapter.getCustomer('1', ctx(5000))
   await clock.tickAsync(1000)
   t.same(await got, { ID: 'ok' }, 'a get succeeds on its third attempt')
   t.equal(crm.calls, 3)
 
   crm.calls = 0
-  crm.behaviour = async () => Promise.reject(new GatewayError('CRM_UNAVAILABLE'))
-  await t.rejects(adapter.createCustomer({}, ctx(Date.now() + 5000)), { code: 'CRM_UNAVAILABLE' })
+  crm.behaviour = async () => Promise.reject(new CrmFailure('interrupted', { detail: 'ECONNRESET' }))
+  const create = adapter.createCustomer({}, ctx(5000)).catch((err: unknown) => err)
+  await clock.tickAsync(10)
+  t.match(await create, { code: 'CRM_UNAVAILABLE' })
   t.equal(crm.calls, 1, 'a create is never retried')
 
   crm.calls = 0
-  crm.behaviour = async () => Promise.reject(new GatewayError('CRM_RATE_LIMITED', { retryAfterSeconds: 30 }))
-  await t.rejects(adapter.searchCustomers({ criteria: [], limit: 1, offset: 0 }, ctx(Date.now() + 5000)), { code: 'CRM_RATE_LIMITED', retryAfterSeconds: 30 })
+  crm.behaviour = async () => Promise.reject(new CrmFailure('throttled', { detail: '429', retryAfterSeconds: 30 }))
+  await t.rejects(adapter.searchCustomers({ criteria: [], limit: 1, offset: 0 }, ctx(5000)), { code: 'CRM_RATE_LIMITED', retryAfterSeconds: 30 })
   t.equal(crm.calls, 1, 'throttling is answered at once, not waited on')
 
   crm.calls = 0
-  crm.behaviour = async () => Promise.reject(new GatewayError('CRM_ERROR'))
-  await t.rejects(adapter.updateCustomer('1', {}, ctx(Date.now() + 1)), { code: 'CRM_ERROR' })
+  crm.behaviour = async () => Promise.reject(new CrmFailure('failed', { detail: 'HTTP 500' }))
+  await t.rejects(adapter.updateCustomer('1', {}, ctx(1)), { code: 'CRM_ERROR' })
   t.equal(crm.calls, 1, 'no retry whose backoff would end past the deadline')
 
   for (let attempt = 0; attempt < 6; attempt++) {
@@ -134,98 +263,52 @@ t.test('retries: idempotent calls only, jittered, never past the deadline', asyn
   t.equal(backoffDelayMs(3, retry, () => 0), 0, 'full jitter starts at zero')
 })
 
-t.test('read cache: fresh hits, one load per key, stale on failure, never errors or not-found', async (t) => {
+t.test('a retry loop stops when its caller leaves during the backoff', async (t) => {
   const clock = useClock(t)
-  const cache = new ReadCache({ maxBytes: 10_000, ttlMs: 1000, maxStaleMs: 5000 })
-  let loads = 0
-  const load = (value: string | null) => async () => {
-    loads++
-    return value
-  }
-  t.same(await cache.read('a:1', load('{"v":1}')), { body: Buffer.from('{"v":1}'), outcome: 'miss', ageSeconds: 0 })
-  t.equal((await cache.read('a:1', load('{"v":2}'))).outcome, 'hit')
-  t.equal(loads, 1)
-
-  let release!: (v: string) => void
-  const slow = async (): Promise<string> => {
-    loads++
-    return new Promise<string>((r) => (release = r))
-  }
-  await clock.tickAsync(1000)
-  const many = Array.from({ length: 20 }, () => cache.read('a:1', slow))
-  release('{"v":3}')
-  const answers = await Promise.all(many)
-  t.equal(loads, 2, '20 concurrent misses for one id made one load')
-  t.equal(answers.filter((a) => a.outcome === 'coalesced').length, 19)
-  t.ok(answers.every((a) => a.body?.toString() === '{"v":3}'))
-
-  await clock.tickAsync(2000)
-  const stale = await cache.read('a:1', async () => Promise.reject(new GatewayError('CRM_UNAVAILABLE')))
-  t.same(stale, { body: Buffer.from('{"v":3}'), outcome: 'stale', ageSeconds: 2 }, 'the CRM failing: a recent entry is served, marked stale')
-  await t.rejects(cache.read('a:1', async () => Promise.reject(new GatewayError('INVALID_CUSTOMER_ID'))), { code: 'INVALID_CUSTOMER_ID' }, 'a client-class failure is passed on')
-  await clock.tickAsync(3000)
-  await t.rejects(cache.read('a:1', async () => Promise.reject(new GatewayError('CRM_TIMEOUT'))), { code: 'CRM_TIMEOUT' }, 'too old to serve stale')
-
-  t.same(await cache.read('a:2', load(null)), { body: null, outcome: 'miss', ageSeconds: 0 })
-  await cache.read('a:2', load(null))
-  t.equal(cache.entries <= 1, true, 'not-found is not cached')
-  await t.rejects(cache.read('a:3', async () => Promise.reject(new GatewayError('CRM_ERROR'))))
-  t.equal((await cache.read('a:3', load('{"ok":1}'))).outcome, 'miss', 'an error is not cached')
-
-  let releaseOld!: (v: string) => void
-  const inFlight = cache.read('a:4', () => new Promise<string>((r) => (releaseOld = r)))
-  cache.write('a:4', '{"new":true}')
-  releaseOld('{"old":true}')
-  await inFlight
-  t.equal(String((await cache.read('a:4', load('{"x":0}'))).body), '{"new":true}', 'a write during a load is not overwritten by the older answer')
+  const { crm, adapter } = setup(t, { retry: { maxAttempts: 5, baseDelayMs: 400, maxDelayMs: 400 } })
+  crm.behaviour = async () => Promise.reject(new CrmFailure('failed', { detail: 'HTTP 503' }))
+  const c = caller(10_000)
+  const answer = adapter.getCustomer('1', c.ctx).catch((err: unknown) => err)
+  await clock.tickAsync(1)
+  c.leave()
+  await clock.tickAsync(5000)
+  t.match(await answer, { code: 'CRM_ERROR' })
+  t.equal(crm.calls, 1, 'no attempt after the caller left')
 })
 
-t.test('read cache: the byte bound holds under a flood of distinct ids', async (t) => {
-  const cache = new ReadCache({ maxBytes: 50_000, ttlMs: 60_000, maxStaleMs: 0 })
-  const body = JSON.stringify({ profile: { firstName: 'x'.repeat(300) } })
-  for (let i = 0; i < 5000; i++) await cache.read(`a:${i}`, async () => body)
-  t.ok(cache.sizeBytes <= 50_000, `size ${cache.sizeBytes} ≤ bound`)
-  t.ok(cache.entries > 50 && cache.entries < 200, `${cache.entries} entries kept, the oldest evicted`)
-  t.equal((await cache.read('a:4999', async () => 'reloaded')).outcome, 'hit', 'the newest are kept')
-})
-
-t.test('read cache: entries are UTF-8 bytes of their own, counted as such', async (t) => {
-  const cache = new ReadCache({ maxBytes: 1_000_000, ttlMs: 60_000, maxStaleMs: 0 })
-  const json = JSON.stringify({ profile: { firstName: 'Zoë', lastName: '渡辺' } })
-  const { body } = await cache.read('a:1', async () => json)
-  t.equal(body?.toString('utf8'), json, 'the same text, as UTF-8')
-  t.equal(body?.byteLength, Buffer.byteLength(json))
-  // A pooled slice (Buffer.from of a short string) would keep a whole 8 KB pool alive.
-  t.equal(body?.buffer.byteLength, body?.byteLength, 'not a slice of a shared pool')
-  const wide = cache.sizeBytes
-  const ascii = JSON.stringify({ profile: { firstName: 'Zoe', lastName: 'Watanabe' } })
-  cache.write('a:2', ascii)
-  const narrow = cache.sizeBytes - wide
-  t.equal(wide - narrow, Buffer.byteLength(json) - ascii.length, 'entries differ by their UTF-8 byte lengths, not their characters')
-})
-
-t.test('repeated creates: one CRM call, key reuse refused, failures forgotten, window', async (t) => {
+t.test('throttling: Retry-After clamped, the CRM left alone during its window, one probe after it, never a circuit', async (t) => {
   const clock = useClock(t)
-  const dedup = new CreateDedup<string>({ windowSeconds: 120, maxEntries: 100 })
-  let creates = 0
-  const create = async (): Promise<string> => {
-    creates++
-    return `C${creates}`
-  }
-  const body = { profile: { firstName: 'A', lastName: 'B' } }
-  const same = await Promise.all(Array.from({ length: 20 }, () => dedup.run('pos', undefined, { profile: { lastName: 'B', firstName: 'A' } }, create)))
-  t.equal(creates, 1, '20 identical creates at once → one CRM create')
-  t.ok(same.every((r) => r.value === 'C1'))
-  t.equal((await dedup.run('other-pos', undefined, body, create)).value, 'C2', 'another client is another scope')
+  const { crm, adapter } = setup(t, { maxRetryAfterSeconds: 60 })
+  crm.behaviour = async () => Promise.reject(new CrmFailure('throttled', { detail: '429', retryAfterSeconds: 7200 }))
+  await t.rejects(adapter.searchCustomers({ criteria: [], limit: 1, offset: 0 }, ctx()), { code: 'CRM_RATE_LIMITED', status: 429, retryAfterSeconds: 60 }, 'two hours asked, one minute told')
+  for (let i = 0; i < 20; i++) await t.rejects(adapter.searchCustomers({ criteria: [], limit: 1, offset: 0 }, ctx()), { code: 'CRM_RATE_LIMITED' })
+  t.equal(crm.calls, 1, 'while the window runs, answered at once without calling the CRM')
+  await clock.tickAsync(45_000)
+  await t.rejects(adapter.searchCustomers({ criteria: [], limit: 1, offset: 0 }, ctx()), { code: 'CRM_RATE_LIMITED', retryAfterSeconds: 15 }, 'Retry-After counts down')
+  await t.rejects(adapter.getCustomer('1', ctx()), { code: 'CRM_RATE_LIMITED' })
+  t.equal(crm.calls, 2, 'other operations are not held: the get asked the CRM')
+  t.equal(adapter.breakerStates().search, 'closed', 'throttling never opens a circuit')
 
-  t.equal((await dedup.run('pos', 'k1', body, create)).value, 'C3')
-  t.same(await dedup.run('pos', 'k1', body, create), { value: 'C3', outcome: 'replayed' })
-  await t.rejects(dedup.run('pos', 'k1', { profile: { firstName: 'Z' } }, create), { code: 'IDEMPOTENCY_KEY_REUSED', status: 422 })
+  await clock.tickAsync(15_000)
+  crm.calls = 0
+  let release!: () => void
+  crm.behaviour = () => new Promise((resolve) => (release = () => resolve({ ID: '1' })))
+  const probe = adapter.searchCustomers({ criteria: [], limit: 1, offset: 0 }, ctx())
+  await t.rejects(adapter.searchCustomers({ criteria: [], limit: 1, offset: 0 }, ctx()), { code: 'CRM_RATE_LIMITED', retryAfterSeconds: 1 }, 'one probe at a time')
+  release()
+  await probe
+  t.equal(crm.calls, 1)
+  crm.behaviour = async () => ({ ID: '1' })
+  await adapter.searchCustomers({ criteria: [], limit: 1, offset: 0 }, ctx())
+  t.equal(crm.calls, 2, 'the probe succeeded: the gate is lifted')
+})
 
-  await t.rejects(dedup.run('pos', 'k2', body, async () => Promise.reject(new GatewayError('CRM_TIMEOUT'))))
-  t.equal((await dedup.run('pos', 'k2', body, create)).value, 'C4', 'a failed create is not remembered')
-
-  await clock.tickAsync(120_000)
-  t.equal((await dedup.run('pos', undefined, body, create)).value, 'C5', 'after the window, a create is a create')
-  t.equal(canonicalJson({ b: [1, { d: 1, c: 2 }], a: null }), '{"a":null,"b":[1,{"c":2,"d":1}]}')
+t.test('a spent quota is said as such, with the longest Retry-After when the CRM gives none', async (t) => {
+  useClock(t)
+  const { crm, adapter } = setup(t, { maxRetryAfterSeconds: 45 })
+  crm.behaviour = async () => Promise.reject(new CrmFailure('quota-exhausted', { detail: '403 REQUEST_LIMIT_EXCEEDED' }))
+  await t.rejects(adapter.createCustomer({}, ctx()), { code: 'CRM_QUOTA_EXHAUSTED', status: 429, retryAfterSeconds: 45 })
+  await t.rejects(adapter.createCustomer({}, ctx()), { code: 'CRM_QUOTA_EXHAUSTED', retryAfterSeconds: 45 })
+  t.equal(crm.calls, 1, 'held by the gate')
+  t.notOk(mayHaveApplied(await adapter.createCustomer({}, ctx()).catch((err: unknown) => err)), 'a refused create did not happen')
 })

@@ -28,7 +28,7 @@ export const SPI = '/endpoint/sa/customers'
 export async function startGateway(t: Teardown, crmUrl: string, overrides: Record<string, unknown> = {}): Promise<Gateway> {
   const config = validateConfig({
     ...overrides,
-    crm: { adapter: 'demo-crm', baseUrl: crmUrl, requestTimeoutMs: 2000, options: { apiKey: TEST_API_KEY }, ...(overrides['crm'] as object) },
+    crm: { adapter: 'demo-crm', baseUrl: crmUrl, options: { apiKey: TEST_API_KEY }, ...(overrides['crm'] as object) },
     auth: { clients: [{ id: TEST_CLIENT_ID, method: 'header', header: 'x-api-key', secrets: [TEST_SECRET] }] }
   })
   const mapper = await loadMappingTable(mappingFileFor('demo-crm', ''))

@@ -82,7 +82,7 @@ export interface Gateway {
 export async function startGatewayOverHubSpot(t: Teardown, crmUrl: string, overrides: Record<string, unknown> = {}): Promise<Gateway> {
   const config = validateConfig({
     ...overrides,
-    crm: { adapter: 'hubspot', baseUrl: crmUrl, requestTimeoutMs: 2000, options: { accessToken: HUBSPOT_TOKEN }, ...(overrides['crm'] as object) },
+    crm: { adapter: 'hubspot', baseUrl: crmUrl, options: { accessToken: HUBSPOT_TOKEN }, ...(overrides['crm'] as object) },
     auth: { clients: [{ id: TEST_CLIENT_ID, method: 'header', header: 'x-api-key', secrets: [TEST_SECRET] }] }
   })
   const mapping = await loadMappingTable(mappingFileFor(config.crm.adapter, config.crm.mappingFile))

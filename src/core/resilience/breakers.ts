@@ -1,13 +1,21 @@
 /**
  * One circuit breaker per adapter operation (DESIGN §5: reads and writes fail differently),
- * built on opossum. Client-class outcomes (not found, validation, duplicate) are the caller's
- * and never count as failures. A breaker's timeout aborts the CRM call through its signal, so
- * nothing keeps running in the background. Transitions are logged once each.
- * opossum: https://nodeshift.dev/opossum/
+ * built on opossum (https://nodeshift.dev/opossum/), and a "throttled until" gate per operation.
+ *
+ * A breaker judges the CRM by whole attempts: an attempt is aborted only by its own time budget
+ * (that timeout is a CRM failure), never because the POS left or its deadline passed — callers
+ * stop waiting without cancelling it (resilient-adapter.ts). Only CRM faults count
+ * (failure-policy.ts): throttling, refusals of the request and our own bugs never open a circuit.
+ *
+ * The gate: once the CRM throttled an operation (429, a spent quota), calls of it are answered
+ * at once without reaching the CRM until its Retry-After has passed — capped at `maxGateSeconds`,
+ * after which one probe goes through and either lifts the gate or sets it again. So a CRM asking
+ * for two hours is asked again once every `maxGateSeconds`, never hammered, never waited on.
  */
 import CircuitBreaker from 'opossum'
 import type { Logger } from '../logger.js'
-import { GatewayError, isClientError } from '../../spi/error-catalogue.js'
+import { CrmFailure } from '../port.js'
+import { CircuitOpen, isCrmFault, isThrottle } from './failure-policy.js'
 
 export const OPERATIONS = ['get', 'search', 'create', 'update'] as const
 export type Operation = (typeof OPERATIONS)[number]
@@ -21,36 +29,44 @@ export interface BreakerOptions {
   readonly rollingWindowMs: number
 }
 
-/** The circuit is open: answered at once, without calling the CRM. */
-export class CircuitOpenError extends GatewayError {
-  constructor(retryAfterSeconds: number) {
-    super('CRM_UNAVAILABLE', { retryAfterSeconds, detail: 'circuit open' })
-  }
-}
-
-type Attempt = (signal: AbortSignal) => Promise<unknown>
-
 export interface BreakerEvents {
   onStateChange?(op: Operation, state: BreakerState): void
 }
 
-export class BreakerSet {
-  readonly #breakers: Record<Operation, CircuitBreaker<[Attempt, AbortController], unknown>>
-  readonly #openedAt: Partial<Record<Operation, number>> = {}
-  readonly #options: BreakerOptions
+type Attempt = (signal: AbortSignal) => Promise<unknown>
 
-  constructor(adapter: string, options: BreakerOptions, log: Logger, events: BreakerEvents = {}) {
+interface Gate {
+  readonly until: number
+  readonly kind: 'throttled' | 'quota-exhausted'
+  /** A call is on its way to the CRM to see whether the throttle has lifted. */
+  probing: boolean
+}
+
+/** A throttle without Retry-After holds its operation this long (a quota: maxGateSeconds). */
+const DEFAULT_THROTTLE_GATE_SECONDS = 1
+
+export class BreakerSet {
+  readonly #breakers: Record<Operation, CircuitBreaker<[Attempt, number], unknown>>
+  readonly #openedAt: Partial<Record<Operation, number>> = {}
+  readonly #gates: Partial<Record<Operation, Gate>> = {}
+  readonly #options: BreakerOptions
+  readonly #maxGateMs: number
+
+  constructor(adapter: string, options: BreakerOptions, log: Logger, events: BreakerEvents = {}, maxGateSeconds = 60) {
     this.#options = options
-    const make = (op: Operation): CircuitBreaker<[Attempt, AbortController], unknown> => {
-      const breaker = new CircuitBreaker((attempt: Attempt, controller: AbortController) => attempt(controller.signal), {
+    this.#maxGateMs = maxGateSeconds * 1000
+    const make = (op: Operation): CircuitBreaker<[Attempt, number], unknown> => {
+      const breaker = new CircuitBreaker(timed, {
         name: `${adapter}.${op}`,
-        timeout: options.timeoutMs,
+        // Attempts time themselves (`timed`): a create's budget is not the others'.
+        timeout: false,
         errorThresholdPercentage: options.errorThresholdPercentage,
         volumeThreshold: options.volumeThreshold,
         resetTimeout: options.resetTimeoutMs,
         rollingCountTimeout: options.rollingWindowMs,
         rollingCountBuckets: 10,
-        errorFilter: (err: unknown) => isClientError(err)
+        // opossum counts a filtered error as a success: the CRM answered, it is up.
+        errorFilter: (err: unknown) => !isCrmFault(err)
       })
       const transition = (state: BreakerState) => () => {
         if (state === 'open') this.#openedAt[op] = Date.now()
@@ -66,23 +82,21 @@ export class BreakerSet {
   }
 
   /**
-   * Runs one attempt through the operation's breaker. `signal` is the caller's (deadline,
-   * client gone); the attempt gets a signal that also fires on the breaker's timeout.
+   * Runs one attempt through the operation's gate and breaker. The attempt's signal fires after
+   * `budgetMs` (then it fails as a `timeout`, a CRM fault) and at nothing else. Throws the gate's
+   * throttle, CircuitOpen, or the attempt's own failure.
    */
-  async fire<T>(op: Operation, signal: AbortSignal, attempt: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    const controller = new AbortController()
-    const forward = (): void => controller.abort(signal.reason)
-    if (signal.aborted) forward()
-    else signal.addEventListener('abort', forward, { once: true })
+  async fire<T>(op: Operation, budgetMs: number, attempt: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const probe = this.#passGate(op)
     try {
-      return (await this.#breakers[op].fire(attempt, controller)) as T
+      const result = (await this.#breakers[op].fire(attempt, budgetMs)) as T
+      if (probe) delete this.#gates[op]
+      return result
     } catch (err) {
-      const translated = this.#translate(op, err)
-      // opossum's timer fired: abort this attempt's HTTP call rather than let it run on.
-      if ((err as { code?: unknown } | null)?.code === 'ETIMEDOUT') controller.abort(translated)
-      throw translated
-    } finally {
-      signal.removeEventListener('abort', forward)
+      if ((err as { code?: unknown } | null)?.code === 'EOPENBREAKER') throw new CircuitOpen(this.#secondsUntilHalfOpen(op))
+      if (isThrottle(err)) this.#closeGate(op, err)
+      else if (probe) delete this.#gates[op]
+      throw err
     }
   }
 
@@ -99,14 +113,46 @@ export class BreakerSet {
     for (const op of OPERATIONS) this.#breakers[op].shutdown()
   }
 
-  #translate(op: Operation, err: unknown): unknown {
-    const code = (err as { code?: unknown } | null)?.code
-    if (code === 'EOPENBREAKER') {
-      const opened = this.#openedAt[op] ?? Date.now()
-      const waitMs = Math.max(0, opened + this.#options.resetTimeoutMs - Date.now())
-      return new CircuitOpenError(Math.max(1, Math.ceil(waitMs / 1000)))
+  /** Throws while the operation is gated; true when this call is the one probe after the gate. */
+  #passGate(op: Operation): boolean {
+    const gate = this.#gates[op]
+    if (gate === undefined) return false
+    const now = Date.now()
+    if (now < gate.until || gate.probing) {
+      const seconds = Math.max(1, Math.ceil((gate.until - now) / 1000))
+      throw new CrmFailure(gate.kind, { detail: 'held by the throttle gate, CRM not called', retryAfterSeconds: seconds })
     }
-    if (code === 'ETIMEDOUT') return new GatewayError('CRM_TIMEOUT', { cause: err, detail: 'breaker timeout' })
-    return err
+    gate.probing = true
+    return true
   }
+
+  #closeGate(op: Operation, failure: CrmFailure): void {
+    const kind = failure.kind === 'quota-exhausted' ? 'quota-exhausted' : 'throttled'
+    const asked = failure.retryAfterSeconds ?? (kind === 'quota-exhausted' ? Infinity : DEFAULT_THROTTLE_GATE_SECONDS)
+    this.#gates[op] = { until: Date.now() + Math.min(asked * 1000, this.#maxGateMs), kind, probing: false }
+  }
+
+  #secondsUntilHalfOpen(op: Operation): number {
+    const opened = this.#openedAt[op] ?? Date.now()
+    const waitMs = Math.max(0, opened + this.#options.resetTimeoutMs - Date.now())
+    return Math.max(1, Math.ceil(waitMs / 1000))
+  }
+}
+
+/**
+ * One attempt under its own time budget: its signal fires when the budget is spent, and the
+ * attempt fails then as a `timeout` even if the adapter does not notice the signal at once.
+ */
+function timed(attempt: Attempt, budgetMs: number): Promise<unknown> {
+  const controller = new AbortController()
+  let timer: NodeJS.Timeout | undefined
+  const timeUp = new Promise<never>((_resolve, reject) => {
+    // setTimeout rather than AbortSignal.timeout: tests drive it with a fake clock.
+    timer = setTimeout(() => {
+      const failure = new CrmFailure('timeout', { detail: `no answer within the attempt's ${budgetMs} ms` })
+      controller.abort(failure)
+      reject(failure)
+    }, Math.max(0, budgetMs))
+  })
+  return Promise.race([attempt(controller.signal), timeUp]).finally(() => clearTimeout(timer))
 }

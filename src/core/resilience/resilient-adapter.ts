@@ -1,16 +1,31 @@
 /**
- * The adapter as the customer service sees it: every CRM call through its operation's
- * breaker, idempotent calls retried within the request's deadline, and each attempt's outcome
- * reported for metrics. It implements the same port, so the service does not know it is there.
+ * The adapter as the customer service sees it: every CRM call through its operation's gate and
+ * breaker, idempotent calls retried within the request's deadline, each attempt's outcome
+ * reported for metrics, and every failure turned into its SPI error (failure-policy.ts). It
+ * implements the same port, so the service does not know it is there.
+ *
+ * Who waits for what:
+ * - The caller's `ctx.signal` fires when its deadline passes or the POS hangs up. From then on
+ *   no attempt, retry or backoff is started for it, and no breaker hears of it.
+ * - An attempt, once started, belongs to nobody: only its own budget aborts it (a CRM fault).
+ *   A reader stops waiting when its signal fires and the attempt finishes in the background, so
+ *   the breaker sees how the CRM really did. A writer waits for the outcome of a write it sent,
+ *   so that its answer tells the truth: an error means the write was not applied, or that its
+ *   outcome is unknown (a timeout, a broken connection) — never "failed" while it succeeded.
+ * - Budgets: get, search and update attempts get `breaker.timeoutMs` each; a create, never
+ *   retried, gets its one attempt the request's remaining deadline.
  */
 import type { CallContext, CrmAdapter, CrmPage, CrmRecord, CrmSearchQuery, UpdateOptions } from '../port.js'
+import { isCrmFailure } from '../port.js'
 import type { Logger } from '../logger.js'
-import { isGatewayError } from '../../spi/error-catalogue.js'
+import { GatewayError } from '../../spi/error-catalogue.js'
+import { abortReason, waitFor } from '../wait-for.js'
 import { BreakerSet, type BreakerOptions, type BreakerState, type Operation } from './breakers.js'
+import { CircuitOpen, toGatewayError } from './failure-policy.js'
 import { withRetries, type RetryOptions } from './retry.js'
 
 export interface UpstreamObserver {
-  /** One attempt's outcome: `ok`, `not_found`, or the catalogue code it failed with. */
+  /** One attempt's outcome: `ok`, `not_found`, the failure kind, `circuit_open` or `error` (a bug). */
   attempt?(op: Operation, outcome: string, seconds: number): void
   breakerState?(op: Operation, state: BreakerState): void
 }
@@ -18,6 +33,8 @@ export interface UpstreamObserver {
 export interface ResilienceOptions {
   readonly breaker: BreakerOptions
   readonly retry: RetryOptions
+  /** Retry-After towards the POS is clamped to this; the throttle gate re-probes this often. */
+  readonly maxRetryAfterSeconds: number
   readonly log: Logger
   readonly observer?: UpstreamObserver
 }
@@ -26,17 +43,19 @@ export class ResilientAdapter implements CrmAdapter {
   readonly name: string
   readonly #inner: CrmAdapter
   readonly #breakers: BreakerSet
-  readonly #retry: RetryOptions
-  readonly #observer: UpstreamObserver | undefined
+  readonly #options: ResilienceOptions
 
   constructor(inner: CrmAdapter, options: ResilienceOptions) {
     this.name = inner.name
     this.#inner = inner
-    this.#retry = options.retry
-    this.#observer = options.observer
-    this.#breakers = new BreakerSet(inner.name, options.breaker, options.log, {
-      onStateChange: (op, state) => options.observer?.breakerState?.(op, state)
-    })
+    this.#options = options
+    this.#breakers = new BreakerSet(
+      inner.name,
+      options.breaker,
+      options.log,
+      { onStateChange: (op, state) => options.observer?.breakerState?.(op, state) },
+      options.maxRetryAfterSeconds
+    )
     if (inner.versionOf) this.versionOf = (record) => inner.versionOf?.(record)
   }
 
@@ -47,21 +66,21 @@ export class ResilientAdapter implements CrmAdapter {
   }
 
   getCustomer(id: string, ctx: CallContext): Promise<CrmRecord | null> {
-    return this.#retried('get', ctx, (c) => this.#inner.getCustomer(id, c))
+    return this.#call('get', ctx, (c) => this.#inner.getCustomer(id, c))
   }
 
   searchCustomers(query: CrmSearchQuery, ctx: CallContext): Promise<CrmPage> {
-    return this.#retried('search', ctx, (c) => this.#inner.searchCustomers(query, c))
+    return this.#call('search', ctx, (c) => this.#inner.searchCustomers(query, c))
   }
 
   /** Never retried: a create whose answer was lost may have happened (DESIGN §5). */
   createCustomer(record: CrmRecord, ctx: CallContext): Promise<CrmRecord> {
-    return this.#once('create', ctx, (c) => this.#inner.createCustomer(record, c))
+    return this.#call('create', ctx, (c) => this.#inner.createCustomer(record, c))
   }
 
   /** A PATCH of absolute values is idempotent: applying it twice leaves the same record. */
   updateCustomer(id: string, patch: CrmRecord, ctx: CallContext, options?: UpdateOptions): Promise<CrmRecord | null> {
-    return this.#retried('update', ctx, (c) => this.#inner.updateCustomer(id, patch, c, options))
+    return this.#call('update', ctx, (c) => this.#inner.updateCustomer(id, patch, c, options))
   }
 
   async close(): Promise<void> {
@@ -69,24 +88,39 @@ export class ResilientAdapter implements CrmAdapter {
     await this.#inner.close?.()
   }
 
-  #retried<T>(op: Operation, ctx: CallContext, call: (ctx: CallContext) => Promise<T>): Promise<T> {
-    return withRetries(() => this.#once(op, ctx, call), this.#retry, ctx.signal, ctx.deadlineAt, (attempt, err) =>
-      ctx.log.info({ operation: op, attempt, errorCode: isGatewayError(err) ? err.code : 'unknown' }, 'retrying CRM call')
-    )
+  async #call<T>(op: Operation, ctx: CallContext, call: (ctx: CallContext) => Promise<T>): Promise<T> {
+    const once = (): Promise<T> => this.#attempt(op, ctx, call)
+    try {
+      if (op === 'create') return await once()
+      return await withRetries(once, this.#options.retry, ctx.signal, ctx.deadlineAt, (attempt, err) =>
+        ctx.log.info({ operation: op, attempt, failure: isCrmFailure(err) ? err.kind : 'unknown' }, 'retrying CRM call')
+      )
+    } catch (err) {
+      throw toGatewayError(err, this.#options.maxRetryAfterSeconds)
+    }
   }
 
-  async #once<T>(op: Operation, ctx: CallContext, call: (ctx: CallContext) => Promise<T>): Promise<T> {
+  #attempt<T>(op: Operation, ctx: CallContext, call: (ctx: CallContext) => Promise<T>): Promise<T> {
+    // Nobody waits for an answer any more: the CRM is not called and no breaker hears of it.
+    if (ctx.signal.aborted) return Promise.reject(abortReason(ctx.signal))
+    const budgetMs = op === 'create' && ctx.deadlineAt !== undefined ? ctx.deadlineAt - Date.now() : this.#options.breaker.timeoutMs
+    if (budgetMs <= 0) return Promise.reject(new GatewayError('CRM_TIMEOUT', { detail: 'request deadline passed before the CRM call' }))
+    const run = this.#observed(op, () => this.#breakers.fire(op, budgetMs, (signal) => call({ ...ctx, signal })))
+    return op === 'create' || op === 'update' ? run : waitFor(run, ctx.signal)
+  }
+
+  async #observed<T>(op: Operation, run: () => Promise<T>): Promise<T> {
     const started = performance.now()
     let outcome = 'ok'
     try {
-      const result = await this.#breakers.fire(op, ctx.signal, (signal) => call({ ...ctx, signal }))
+      const result = await run()
       if (result === null) outcome = 'not_found'
       return result
     } catch (err) {
-      outcome = isGatewayError(err) ? err.code : 'INTERNAL_ERROR'
+      outcome = isCrmFailure(err) ? err.kind : err instanceof CircuitOpen ? 'circuit_open' : 'error'
       throw err
     } finally {
-      this.#observer?.attempt?.(op, outcome, (performance.now() - started) / 1000)
+      this.#options.observer?.attempt?.(op, outcome, (performance.now() - started) / 1000)
     }
   }
 }

@@ -3,30 +3,13 @@
  * "Exponential Backoff And Jitter"), and never past the request's deadline — an associate is
  * waiting, so a retry that cannot finish in time is not started.
  */
-import { GatewayError, isGatewayError } from '../../spi/error-catalogue.js'
-import { CircuitOpenError } from './breakers.js'
+import { isCrmFault } from './failure-policy.js'
+import { abortReason } from '../wait-for.js'
 
 export interface RetryOptions {
   readonly maxAttempts: number
   readonly baseDelayMs: number
   readonly maxDelayMs: number
-}
-
-/** Failures worth another attempt: the CRM failing transiently. */
-export function isRetryable(err: unknown): boolean {
-  if (!isGatewayError(err)) return false
-  switch (err.code) {
-    case 'CRM_ERROR':
-    case 'CRM_BAD_RESPONSE':
-    case 'CRM_TIMEOUT':
-      return true
-    case 'CRM_UNAVAILABLE':
-      // An open circuit answers at once on purpose: retrying it is pointless.
-      return !(err instanceof CircuitOpenError)
-    default:
-      // Throttling is answered at once with Retry-After (the POS decides), never waited on.
-      return false
-  }
 }
 
 export function backoffDelayMs(attempt: number, options: RetryOptions, random: () => number = Math.random): number {
@@ -35,9 +18,10 @@ export function backoffDelayMs(attempt: number, options: RetryOptions, random: (
 }
 
 /**
- * Runs `call` up to maxAttempts times. Between attempts waits a jittered delay, unless that
- * delay would end past `deadlineAt` (then the last error is the answer). `signal` aborts the
- * wait.
+ * Runs `call` up to maxAttempts times while it fails with a CRM fault (failure-policy.ts: an
+ * open circuit and throttling are answered at once, never retried or waited on). Between
+ * attempts waits a jittered delay, unless that delay would end past `deadlineAt` (then the
+ * last error is the answer). `signal` is the caller's: once it fired, nothing more is tried.
  */
 export async function withRetries<T>(
   call: () => Promise<T>,
@@ -50,7 +34,7 @@ export async function withRetries<T>(
     try {
       return await call()
     } catch (err) {
-      if (attempt + 1 >= options.maxAttempts || !isRetryable(err) || signal.aborted) throw err
+      if (attempt + 1 >= options.maxAttempts || !isCrmFault(err) || signal.aborted) throw err
       const delay = backoffDelayMs(attempt, options)
       if (deadlineAt !== undefined && Date.now() + delay >= deadlineAt) throw err
       onRetry?.(attempt + 1, err)
@@ -69,7 +53,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     }, ms)
     const onAbort = (): void => {
       clearTimeout(timer)
-      reject(new GatewayError('CRM_TIMEOUT', { detail: 'aborted during backoff' }))
+      reject(abortReason(signal))
     }
     signal.addEventListener('abort', onAbort, { once: true })
   })

@@ -1,0 +1,104 @@
+/**
+ * Repeated creates on a fake clock: one CRM call per create, joins with their own patience,
+ * unknown outcomes remembered (and retried with their marker), refusals forgotten, the window.
+ */
+import t from 'tap'
+import FakeTimers from '@sinonjs/fake-timers'
+import { CreateDedup, canonicalJson, type CreateAttempt } from '../../src/core/create-dedup.js'
+import { CrmFailure } from '../../src/core/port.js'
+import { mayHaveApplied } from '../../src/core/resilience/failure-policy.js'
+import { GatewayError } from '../../src/spi/error-catalogue.js'
+
+const open = (): AbortSignal => new AbortController().signal
+
+function useClock(t: { teardown(fn: () => void): void }): ReturnType<typeof FakeTimers.install> {
+  const clock = FakeTimers.install({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+  t.teardown(() => clock.uninstall())
+  return clock
+}
+
+/** A SPI error the way the core makes one of a CrmFailure: the failure as its cause. */
+const spiError = (kind: 'timeout' | 'rejected' | 'unreachable'): GatewayError =>
+  new GatewayError(kind === 'rejected' ? 'CRM_VALIDATION_FAILED' : kind === 'timeout' ? 'CRM_TIMEOUT' : 'CRM_UNAVAILABLE', { cause: new CrmFailure(kind, { detail: kind }) })
+
+t.test('one CRM call per create, key reuse refused, refusals forgotten, the window', async (t) => {
+  const clock = useClock(t)
+  const dedup = new CreateDedup<string>({ windowSeconds: 120, maxEntries: 100 })
+  const attempts: CreateAttempt[] = []
+  const create = async (attempt: CreateAttempt): Promise<string> => {
+    attempts.push(attempt)
+    return `C${attempts.length}`
+  }
+  const run = (client: string, key: string | undefined, body: unknown, fn = create) => dedup.run(client, key, body, open(), mayHaveApplied, fn)
+  const body = { profile: { firstName: 'A', lastName: 'B' } }
+  const same = await Promise.all(Array.from({ length: 20 }, () => run('pos', undefined, { profile: { lastName: 'B', firstName: 'A' } })))
+  t.equal(attempts.length, 1, '20 identical creates at once → one CRM create')
+  t.ok(same.every((r) => r.value === 'C1'))
+  t.equal(same.filter((r) => r.outcome === 'first').length, 1)
+  t.equal((await run('other-pos', undefined, body)).value, 'C2', 'another client is another scope')
+  t.equal((await run('pos', 'k0', body)).value, 'C1', 'the same body within the window is the same create, keyed or not')
+
+  const other = { profile: { firstName: 'K' } }
+  t.equal((await run('pos', 'k1', other)).value, 'C3')
+  t.same(await run('pos', 'k1', other), { value: 'C3', outcome: 'replayed' })
+  t.same(await run('pos', undefined, other), { value: 'C3', outcome: 'replayed' }, 'a retry without the key finds it by its body')
+  await t.rejects(run('pos', 'k1', { profile: { firstName: 'Z' } }), { code: 'IDEMPOTENCY_KEY_REUSED', status: 422 })
+
+  const refused = { profile: { firstName: 'R' } }
+  await t.rejects(run('pos', 'k2', refused, async () => Promise.reject(spiError('rejected'))))
+  await t.rejects(run('pos', 'k2', refused, async () => Promise.reject(spiError('unreachable'))))
+  t.equal((await run('pos', 'k2', refused)).value, 'C4', 'a create the CRM refused, or never received, is forgotten')
+  t.equal(attempts.at(-1)?.earlierOutcomeUnknown, false)
+
+  await clock.tickAsync(120_000)
+  t.equal((await run('pos', undefined, body)).value, 'C5', 'after the window, a create is a create')
+  t.not(attempts.at(-1)?.marker, attempts[0]?.marker, 'with a marker of its own')
+  t.equal(canonicalJson({ b: [1, { d: 1, c: 2 }], a: null }), '{"a":null,"b":[1,{"c":2,"d":1}]}')
+})
+
+t.test('a create whose outcome is unknown is remembered; its retry is told so and keeps its marker', async (t) => {
+  useClock(t)
+  const dedup = new CreateDedup<string>({ windowSeconds: 120, maxEntries: 100 })
+  const attempts: CreateAttempt[] = []
+  const body = { profile: { firstName: 'U', email: 'u@example.com' } }
+  await t.rejects(
+    dedup.run('pos', 'k', body, open(), mayHaveApplied, async (a) => {
+      attempts.push(a)
+      throw spiError('timeout')
+    }),
+    { code: 'CRM_TIMEOUT' }
+  )
+  const retry = await dedup.run('pos', undefined, body, open(), mayHaveApplied, async (a) => {
+    attempts.push(a)
+    return 'C1'
+  })
+  t.same(retry, { value: 'C1', outcome: 'replayed' })
+  t.same(attempts.map((a) => a.earlierOutcomeUnknown), [false, true], 'the retry knows an earlier attempt may have created the customer')
+  t.equal(attempts[1]?.marker, attempts[0]?.marker, 'and looks for it by the first marker')
+  t.equal(attempts[0]?.marker.length, 32)
+  t.ok(dedup.markersFor('pos', body).includes(attempts[0]?.marker ?? ''), 'markersFor gives the marker to an instance that knows nothing of it')
+  t.notOk(dedup.markersFor('other', body).includes(attempts[0]?.marker ?? ''), 'another client never has it')
+})
+
+t.test('a retry joins a create still running, waiting no longer than its own caller', async (t) => {
+  const clock = useClock(t)
+  const dedup = new CreateDedup<string>({ windowSeconds: 120, maxEntries: 100 })
+  let release!: (v: string) => void
+  let creates = 0
+  const slow = (): Promise<string> => {
+    creates++
+    return new Promise<string>((r) => (release = r))
+  }
+  const body = { profile: { firstName: 'P' } }
+  const first = dedup.run('pos', undefined, body, open(), mayHaveApplied, slow)
+  const impatient = new AbortController()
+  setTimeout(() => impatient.abort(new GatewayError('CLIENT_CLOSED_REQUEST')), 1000)
+  const gaveUp = dedup.run('pos', undefined, body, impatient.signal, mayHaveApplied, slow).catch((err: unknown) => err)
+  const patient = dedup.run('pos', undefined, body, open(), mayHaveApplied, slow)
+  await clock.tickAsync(1000)
+  t.match(await gaveUp, { code: 'CLIENT_CLOSED_REQUEST' }, 'a retry whose POS left stops waiting')
+  release('C1')
+  t.same(await first, { value: 'C1', outcome: 'first' })
+  t.same(await patient, { value: 'C1', outcome: 'replayed' }, 'the other gets the first create’s customer')
+  t.equal(creates, 1)
+})
