@@ -9,7 +9,7 @@
  * instances, 20 identical creates).
  */
 import t from 'tap'
-import { call, startDemoCrm, type RunningCrm } from '../demo-crm/fixtures/harness.js'
+import { seedContact, startDemoCrm } from '../demo-crm/fixtures/harness.js'
 import { startFaultProxy, type Fault } from '../fakes/fault-proxy.js'
 import { SPI, startGateway } from '../helpers/gateway-over-demo-crm.js'
 import { resilienceOf, TIMINGS, type TimingName } from '../helpers/pos-http.js'
@@ -50,11 +50,6 @@ const ROWS: Row[] = [
   { fault: { kind: 'throttle-429', retryAfterSeconds: 7200 }, status: 429, code: 'CRM_RATE_LIMITED', retryAfter: '60', counted: false },
   { fault: { kind: 'salesforce-limit' }, status: 429, code: 'CRM_QUOTA_EXHAUSTED', retryAfter: '60', counted: false }
 ]
-
-/** A contact written straight into the CRM: no gateway has it cached. */
-async function seedContact(crm: RunningCrm, contact: Record<string, unknown>): Promise<string> {
-  return (await call(crm, 'POST', '/api/v1/contacts', { body: contact })).body.CONTACT_ID as string
-}
 
 const label = (row: Row): string => `${row.fault.kind}${row.fault.kind === 'status' ? ` ${row.fault.status}` : ''}`
 

@@ -13,7 +13,7 @@
  * 7. an update must not create a loyalty profile without a sign-up.
  */
 import t, { type Test } from 'tap'
-import { call, startDemoCrm, type RunningCrm } from '../demo-crm/fixtures/harness.js'
+import { call, seedContact, startDemoCrm, type RunningCrm } from '../demo-crm/fixtures/harness.js'
 import { startFaultProxy, type FaultProxy } from '../fakes/fault-proxy.js'
 import { SPI, startGateway, type Gateway } from '../helpers/gateway-over-demo-crm.js'
 import { startGatewayOverHubSpot, startHubSpot } from '../helpers/gateway-over-hubspot.js'
@@ -39,13 +39,6 @@ async function rig(t: Test, timing: TimingName, overrides: Record<string, unknow
   return { crm, proxy, gw, deadlineMs: requestDeadlineMs, attemptMs: breaker.timeoutMs }
 }
 
-/** A contact written straight into the CRM (as its own UI or another system would). */
-async function seed(crm: RunningCrm, contact: Record<string, unknown>): Promise<string> {
-  const created = await call(crm, 'POST', '/api/v1/contacts', { body: contact })
-  if (created.status !== 201) throw new Error(`seed failed: ${created.status}`)
-  return created.body.CONTACT_ID as string
-}
-
 async function contactsWhere(crm: RunningCrm, filter: string): Promise<Array<Record<string, unknown>>> {
   const page = await call(crm, 'GET', `/api/v1/contacts?filter=${encodeURIComponent(filter)}&size=100`)
   return page.body.data as Array<Record<string, unknown>>
@@ -58,7 +51,7 @@ async function breakers(gw: Gateway): Promise<Record<string, string>> {
 for (const timing of Object.keys(TIMINGS) as TimingName[]) {
   t.test(`[${timing} timings] 1. devices hanging up never trip a breaker`, async (t) => {
     const { crm, proxy, gw } = await rig(t, timing)
-    const ids = await Promise.all(Array.from({ length: 21 }, (_, i) => seed(crm, { FNAME: `Hang${i}` })))
+    const ids = await Promise.all(Array.from({ length: 21 }, (_, i) => seedContact(crm, { FNAME: `Hang${i}` })))
     const base = `${await listen(gw.app)}${SPI}`
     // The CRM answers every GET healthily, in 200 ms; 20 tills give up after 60 ms.
     await proxy.setFault({ kind: 'slow', delayMs: 200 }, { match: { method: 'GET' } })
@@ -77,8 +70,8 @@ for (const timing of Object.keys(TIMINGS) as TimingName[]) {
 
   t.test(`[${timing} timings] 2. 50 queued updates of one customer: no circuit opens, none half-applied, retries converge`, async (t) => {
     const { crm, proxy, gw } = await rig(t, timing)
-    const id = await seed(crm, { FNAME: 'Queue' })
-    const bystanderId = await seed(crm, { FNAME: 'Other' })
+    const id = await seedContact(crm, { FNAME: 'Queue' })
+    const bystanderId = await seedContact(crm, { FNAME: 'Other' })
     // A healthy CRM adding 0–50 ms to every call.
     await proxy.setFault({ kind: 'slow', delayMs: 0, jitterMs: 50 })
     const line = (i: number): string => `${i} Queue Street`
@@ -109,7 +102,7 @@ for (const timing of Object.keys(TIMINGS) as TimingName[]) {
 
   t.test(`[${timing} timings] 3. a coalesced GET does not inherit the first device's fate`, async (t) => {
     const { crm, proxy, gw, deadlineMs, attemptMs } = await rig(t, timing)
-    const id = await seed(crm, { FNAME: 'Shared' })
+    const id = await seedContact(crm, { FNAME: 'Shared' })
     const base = `${await listen(gw.app)}${SPI}`
     const crmMs = Math.round(Math.min(deadlineMs, attemptMs) * 0.6)
     await proxy.setFault({ kind: 'slow', delayMs: crmMs }, { match: { method: 'GET' } })
@@ -196,7 +189,7 @@ for (const timing of Object.keys(TIMINGS) as TimingName[]) {
 
   t.test(`[${timing} timings] 5. a CRM's Retry-After reaches the till clamped; throttling holds calls back and opens no circuit`, async (t) => {
     const { crm, proxy, gw } = await rig(t, timing)
-    const id = await seed(crm, { FNAME: 'Throttled' })
+    const id = await seedContact(crm, { FNAME: 'Throttled' })
     await proxy.setFault({ kind: 'throttle-429', retryAfterSeconds: 7200 }, { match: { method: 'GET', path: /contacts\/C/ } })
     const first = await gw.inject({ method: 'GET', url: `${SPI}/${id}` })
     t.equal(first.statusCode, 429)
@@ -222,10 +215,10 @@ for (const timing of Object.keys(TIMINGS) as TimingName[]) {
 
   t.test(`[${timing} timings] 6. a phone in any common form finds a number stored in any common form`, async (t) => {
     const { crm, gw } = await rig(t, timing)
-    const national = await seed(crm, { FNAME: 'Nat', MOBILE_PHONE: '(415) 555-0177' })
-    const dotted = await seed(crm, { FNAME: 'Dot', HOME_PHONE: '415.555.0188' })
-    const international = await seed(crm, { FNAME: 'Intl', WORK_PHONE: '+1 415 555 0199' })
-    await seed(crm, { FNAME: 'Elsewhere', MOBILE_PHONE: '+44 4155 550177' })
+    const national = await seedContact(crm, { FNAME: 'Nat', MOBILE_PHONE: '(415) 555-0177' })
+    const dotted = await seedContact(crm, { FNAME: 'Dot', HOME_PHONE: '415.555.0188' })
+    const international = await seedContact(crm, { FNAME: 'Intl', WORK_PHONE: '+1 415 555 0199' })
+    await seedContact(crm, { FNAME: 'Elsewhere', MOBILE_PHONE: '+44 4155 550177' })
     const found = async (qs: string): Promise<string[]> => {
       const r = await gw.inject({ method: 'GET', url: `${SPI}?${qs}` })
       t.equal(r.statusCode, 200, qs)
@@ -247,7 +240,7 @@ for (const timing of Object.keys(TIMINGS) as TimingName[]) {
 
   t.test(`[${timing} timings] 7. an update never creates a loyalty profile without a sign-up`, async (t) => {
     const { crm, gw } = await rig(t, timing)
-    const id = await seed(crm, { FNAME: 'Bob' })
+    const id = await seedContact(crm, { FNAME: 'Bob' })
     const r = await gw.inject({ method: 'PUT', url: SPI, payload: { profile: { customerId: id }, loyaltyProfile: { firstName: 'Robert' } } })
     t.equal(r.statusCode, 200)
     t.notOk('loyaltyProfile' in r.json().customer, 'no loyalty profile in the answer')

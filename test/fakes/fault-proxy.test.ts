@@ -14,13 +14,13 @@ import net from 'node:net'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import { createDemoCrmAdapter } from '../../adapters/demo-crm/index.js'
-import { CrmFailure } from '../../src/core/port.js'
 import type { CallContext, CrmAdapter, CrmFailureKind, CrmRecord } from '../../src/core/port.js'
 import { TEST_API_KEY, call, startDemoCrm } from '../demo-crm/fixtures/harness.js'
 import type { RunningCrm } from '../demo-crm/fixtures/harness.js'
 import { silentLogger } from '../helpers/silent-logger.js'
 import { startFaultProxy } from './fault-proxy.js'
 import type { Fault, FaultProxy } from './fault-proxy.js'
+import { crmFailure as failure } from '../helpers/expect-failure.js'
 
 /** The adapter's per-request timeout: long enough that a loaded 2-core CI machine answers a healthy call in time. */
 const TIMEOUT_MS = 600
@@ -41,13 +41,6 @@ function adapterFor(t: Teardown, baseUrl: string, requestTimeoutMs = TIMEOUT_MS)
   const adapter = createDemoCrmAdapter({ baseUrl, settings: { apiKey: TEST_API_KEY }, requestTimeoutMs, log: silentLogger })
   t.teardown(() => adapter.close?.())
   return adapter
-}
-
-/** The CrmFailure a promise rejects with; a resolution or any other error fails the test. */
-async function failure(promise: Promise<unknown>): Promise<CrmFailure> {
-  const settled = await outcome(promise.then((value) => new Error(`expected a CrmFailure, got ${JSON.stringify(value)}`)))
-  if (!(settled instanceof CrmFailure)) throw settled instanceof Error ? settled : new Error(String(settled))
-  return settled
 }
 
 /** What a promise settles with, observed at once (so a later rejection is never unhandled). */

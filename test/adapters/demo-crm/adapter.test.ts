@@ -12,24 +12,14 @@ import t from 'tap'
 import { adapterNames, adapterRegistry, resolveAdapterFactory } from '../../../adapters/index.js'
 import { createDemoCrmAdapter } from '../../../adapters/demo-crm/index.js'
 import { MAX_PAGE_SIZE, planPages, toFilter } from '../../../adapters/demo-crm/wire.js'
-import { CrmFailure } from '../../../src/core/port.js'
 import type { CallContext, CrmAdapter, CrmFailureKind, CrmRecord } from '../../../src/core/port.js'
 import { createSilentLogger } from '../../helpers/silent-logger.js'
 import type { SilentLogger } from '../../helpers/silent-logger.js'
 import { TEST_API_KEY, startDemoCrm } from '../../demo-crm/fixtures/harness.js'
+import { crmFailure as failure } from '../../helpers/expect-failure.js'
 
 interface Teardown {
   teardown(fn: () => unknown): void
-}
-
-/** The CrmFailure a promise rejects with; a resolution or any other error fails the test. */
-async function failure(promise: Promise<unknown>): Promise<CrmFailure> {
-  const outcome = await promise.then(
-    (value) => new Error(`expected a CrmFailure, got ${JSON.stringify(value)}`),
-    (err: unknown) => err
-  )
-  if (!(outcome instanceof CrmFailure)) throw outcome instanceof Error ? outcome : new Error(String(outcome))
-  return outcome
 }
 
 function context(log: SilentLogger = createSilentLogger(), signal: AbortSignal = new AbortController().signal): CallContext {

@@ -11,11 +11,11 @@ import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import { createHubSpotAdapter } from '../../../adapters/hubspot/index.js'
 import { SEARCH_LIMITS, pageSizes, toFilterGroups } from '../../../adapters/hubspot/wire.js'
-import { CrmFailure } from '../../../src/core/port.js'
 import type { CallContext, CrmAdapter, CrmCriterion } from '../../../src/core/port.js'
 import { HUBSPOT_TOKEN, hubspotAdapter, loadHubSpotTable, startHubSpot } from '../../helpers/gateway-over-hubspot.js'
 import { createSilentLogger } from '../../helpers/silent-logger.js'
 import type { SilentLogger } from '../../helpers/silent-logger.js'
+import { crmFailure as failure } from '../../helpers/expect-failure.js'
 
 interface Teardown {
   teardown(fn: () => unknown): void
@@ -25,15 +25,6 @@ const mapping = await loadHubSpotTable()
 
 function context(log: SilentLogger = createSilentLogger()): CallContext {
   return { signal: new AbortController().signal, log, requestId: 'req-1' }
-}
-
-async function failure(promise: Promise<unknown>): Promise<CrmFailure> {
-  const outcome = await promise.then(
-    (value) => new Error(`expected a CrmFailure, got ${JSON.stringify(value)}`),
-    (err: unknown) => err
-  )
-  if (!(outcome instanceof CrmFailure)) throw outcome instanceof Error ? outcome : new Error(String(outcome))
-  return outcome
 }
 
 /** A raw HTTP server whose answer each test sets; it records what it received. */
