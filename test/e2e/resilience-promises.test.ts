@@ -50,12 +50,16 @@ async function breakers(gw: Gateway): Promise<Record<string, string>> {
 
 for (const timing of Object.keys(TIMINGS) as TimingName[]) {
   t.test(`[${timing} timings] 1. devices hanging up never trip a breaker`, async (t) => {
-    const { crm, proxy, gw } = await rig(t, timing)
+    const { crm, proxy, gw, attemptMs } = await rig(t, timing)
     const ids = await Promise.all(Array.from({ length: 21 }, (_, i) => seedContact(crm, { FNAME: `Hang${i}` })))
     const base = `${await listen(gw.app)}${SPI}`
-    // The CRM answers every GET healthily, in 200 ms; 20 tills give up after 60 ms.
-    await proxy.setFault({ kind: 'slow', delayMs: 200 }, { match: { method: 'GET' } })
-    const gone = await Promise.all(ids.slice(0, 20).map((id) => pos(`${base}/${id}`, { giveUpMs: 60 })))
+    // The CRM answers every GET healthily, well within an attempt's time; 20 tills give up while it is answering.
+    await proxy.setFault({ kind: 'slow', delayMs: Math.round(attemptMs * 0.6) }, { match: { method: 'GET' } })
+    const tills = new AbortController()
+    const waiting = ids.slice(0, 20).map((id) => pos(`${base}/${id}`, { giveUp: tills.signal }))
+    while (proxy.received < 20) await new Promise((r) => setTimeout(r, 5))
+    tills.abort()
+    const gone = await Promise.all(waiting)
     t.ok(gone.every((a) => a === 'gave up'), 'every till gave up')
     await proxy.whenIdle(5000)
     t.equal(proxy.forwarded, 20, 'each attempt was still made to the CRM, and ran to its end')

@@ -22,9 +22,12 @@ export async function listen(app: FastifyInstance): Promise<string> {
 
 /**
  * One POS request as the test client. `giveUpMs`: the till closes the connection after that
- * long; the promise then resolves to `'gave up'`.
+ * long; `giveUp`: when that signal fires. The promise then resolves to `'gave up'`.
  */
-export async function pos(url: string, init: { method?: string; body?: unknown; headers?: Record<string, string>; giveUpMs?: number } = {}): Promise<PosAnswer | 'gave up'> {
+export async function pos(
+  url: string,
+  init: { method?: string; body?: unknown; headers?: Record<string, string>; giveUpMs?: number; giveUp?: AbortSignal } = {}
+): Promise<PosAnswer | 'gave up'> {
   const started = performance.now()
   const headers: Record<string, string> = { ...AUTH_HEADERS, ...init.headers }
   if (init.body !== undefined) headers['content-type'] = 'application/json'
@@ -33,12 +36,14 @@ export async function pos(url: string, init: { method?: string; body?: unknown; 
       method: init.method ?? 'GET',
       headers,
       body: init.body === undefined ? undefined : JSON.stringify(init.body),
-      ...(init.giveUpMs === undefined ? {} : { signal: AbortSignal.timeout(init.giveUpMs) })
+      ...(init.giveUpMs === undefined ? {} : { signal: AbortSignal.timeout(init.giveUpMs) }),
+      ...(init.giveUp === undefined ? {} : { signal: init.giveUp })
     })
     const text = await res.text()
     return { status: res.status, headers: res.headers, json: text === '' ? undefined : JSON.parse(text), ms: performance.now() - started }
   } catch (err) {
-    if (init.giveUpMs !== undefined && (err as { name?: string }).name === 'TimeoutError') return 'gave up'
+    const name = (err as { name?: string }).name
+    if ((init.giveUpMs !== undefined && name === 'TimeoutError') || (init.giveUp !== undefined && name === 'AbortError')) return 'gave up'
     throw err
   }
 }
