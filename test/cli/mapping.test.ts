@@ -91,7 +91,7 @@ search:
 })
 
 t.test('preview: the CRM record a customer becomes and what reads back', async (t) => {
-  const request = '/work/shared/spi/examples/1-create-with-loyalty.request.json'
+  const request = join(repo, 'test/fixtures/spi-examples/1-create-with-loyalty.request.json')
   const text = await run(['preview', join(repo, 'mappings/demo-crm.yaml'), request])
   t.equal(text.code, 0)
   t.match(text.out, /^CRM record \(toCrm\):\n\{\n {2}"TITLE": "Ms",/)

@@ -9,7 +9,7 @@ import { buildModel } from '../../src/mapping/validate.js'
 import type { MappingTableSource } from '../../src/mapping/table-schema.js'
 
 const mappingsDir = fileURLToPath(new URL('../../mappings/', import.meta.url))
-const examplesDir = '/work/shared/spi/examples'
+const examplesDir = fileURLToPath(new URL('../fixtures/spi-examples/', import.meta.url))
 const tables = (await readdir(mappingsDir)).filter((f) => f.endsWith('.yaml')).sort()
 
 t.ok(tables.includes('demo-crm.yaml'), 'the demo table ships')
