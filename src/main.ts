@@ -1,12 +1,14 @@
 /**
- * `npm start`: the process entry. Reads the config once; when it names no CRM (the demo-crm
- * adapter without a base URL) it first starts the embedded demo CRM on loopback and wires the
- * gateway to it, so a fresh clone runs the whole real path with no configuration. Pointing at
- * another CRM is a config change: CRM_ADAPTER, CRM_BASE_URL, crm.options, a mapping file.
+ * The process entry (`npm start`, `npm run serve`). Reads the config once; in development, when
+ * it names no CRM (the demo-crm adapter without a base URL), it first starts the embedded demo
+ * CRM on loopback and wires the gateway to it, so a fresh clone runs the whole real path with no
+ * configuration (production mode refuses instead: config/embedded-demo.ts). Pointing at another
+ * CRM is a config change: CRM_ADAPTER, CRM_BASE_URL, crm.options, a mapping file.
  */
 import { randomBytes } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { ConfigError, loadConfig } from './config/load-config.js'
+import { usesEmbeddedDemoCrm } from './config/embedded-demo.js'
 import type { GatewayConfig } from './config/config-schema.js'
 import { closeOnSignals, reloadMappingOnSignal, startGateway } from './server.js'
 import { buildDemoCrm } from '../demo-crm/app.js'
@@ -17,7 +19,7 @@ async function main(): Promise<void> {
   const config = loadConfig()
   let demo: FastifyInstance | undefined
   let effective: GatewayConfig = config
-  if (config.crm.adapter === 'demo-crm' && !config.crm.baseUrl) {
+  if (usesEmbeddedDemoCrm(config)) {
     const apiKey = config.demoCrm.apiKey || randomBytes(18).toString('base64url')
     demo = await buildDemoCrm({ apiKey, dataFile: config.demoCrm.dataFile })
     const demoUrl = await demo.listen({ host: config.demoCrm.host, port: config.demoCrm.port })
