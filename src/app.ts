@@ -10,6 +10,8 @@ import type { Logger } from './core/logger.js'
 import { CustomerService } from './core/customer-service.js'
 import { GatewayError } from './spi/error-catalogue.js'
 import { errorHandler, sendError } from './http/error-handler.js'
+import { clientErrorHandler } from './http/client-error.js'
+import { trackMethods } from './http/method-not-allowed.js'
 import { GatewayLogController, loggerOptions } from './http/logging.js'
 import { Authenticator } from './auth/authenticator.js'
 import { frameworkErrorHandler } from './auth/auth-hook.js'
@@ -31,7 +33,6 @@ export interface AppDeps {
   readonly mapper: CustomerMapper
   /** Pino options or a logger instance; defaults to the config's level. Tests pass their own. */
   readonly logger?: FastifyServerOptions['logger']
-  readonly version?: string
   /** The clock tokens are issued and checked by (ms since the epoch); tests inject one. */
   readonly now?: () => number
 }
@@ -52,6 +53,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     requestIdHeader: 'x-request-id',
+    // Whom to believe about the caller's address (X-Forwarded-For); it keys the token
+    // endpoint's failure counting. Default false. SECURITY.md § Behind a proxy.
+    trustProxy: config.server.trustProxy,
+    // Requests Node's parser refuses (headers over maxHeaderSize: 431) in the contract's shape.
+    clientErrorHandler,
     // CONTRACT §3: such keys are never kept; dropping them (rather than refusing the body) keeps
     // the rest of an otherwise good request. cleanCustomerInput drops bare `constructor` too.
     onProtoPoisoning: 'remove',
@@ -82,10 +88,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.removeContentTypeParser('text/plain')
   app.setErrorHandler(errorHandler)
   app.setNotFoundHandler((request, reply) => sendError(new GatewayError('ROUTE_NOT_FOUND'), request, reply))
+  // A known path with another method is a 405 with Allow, not a 404 (after authentication).
+  const methods = trackMethods(app)
 
+  // The OpenAPI document collects each route's schema as it is added: registered before any, the token endpoint's included.
+  const docs = config.spi.docs ? await registerDocs(app, config) : undefined
   // Every route needs credentials (SECURITY.md) except those added through `security.open`.
   const security = await registerSecurity(app, authenticator, config)
-  if (config.spi.docs) await security.open(() => registerDocs(app, deps.version ?? '0.0.0'))
+  if (docs) await security.open(() => docs.serve())
   await security.open(() =>
     app.register(healthRoutes, { adapterName: adapter.name, isClosing: () => closing, breakers: () => adapter.breakerStates() })
   )
@@ -110,7 +120,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     cache: config.cache.enabled ? new ReadCache(config.cache) : undefined,
     dedup:
       config.idempotency.createWindowSeconds > 0
-        ? new CreateDedup({ windowSeconds: config.idempotency.createWindowSeconds, maxEntries: config.idempotency.maxEntries })
+        ? new CreateDedup({
+            windowSeconds: config.idempotency.createWindowSeconds,
+            maxEntries: config.idempotency.maxEntries,
+            maxBytes: config.idempotency.maxBytes
+          })
         : undefined,
     events: { cacheRead: (o) => metrics.cacheRead(o), createReplayed: () => metrics.createReplayed() }
   })
@@ -121,5 +135,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     searchDefaultLimit: config.spi.searchDefaultLimit,
     deadlineMs: config.resilience.requestDeadlineMs
   })
+  methods.addRoutes()
   return app
 }

@@ -10,6 +10,7 @@
 import type { AxiosResponse } from 'axios'
 import type { CallContext, CrmRecord } from '../../src/core/port.js'
 import { createHttpClient, sendRequest } from '../shared/http-client.js'
+import { pathSegment } from '../shared/path-segment.js'
 import type { HttpClient } from '../shared/http-client.js'
 
 export interface DemoCrmClientOptions {
@@ -20,8 +21,8 @@ export interface DemoCrmClientOptions {
 
 const CONTACTS = '/api/v1/contacts'
 
-/** API.md § Endpoints: a contact's path. The id is encoded: it must never alter the path. */
-const contactPath = (id: string): string => `${CONTACTS}/${encodeURIComponent(id)}`
+/** API.md § Endpoints: a contact's path. The id is one encoded segment: it never alters the path (../shared/path-segment.ts). */
+const contactPath = (id: string): string => `${CONTACTS}/${pathSegment(id)}`
 
 export class DemoCrmClient {
   private readonly client: HttpClient

@@ -9,13 +9,14 @@
  */
 import type { AxiosResponse } from 'axios'
 import { CrmFailure } from '../../src/core/port.js'
-import { classifyStatus } from '../shared/http-failure.js'
+import { bodyWordForLog, classifyStatus } from '../shared/http-failure.js'
 import { readErrorBody } from './wire.js'
 
 /** A non-success answer of the demo CRM as a CrmFailure. `op` is for log details. */
 export function demoCrmFailure(response: AxiosResponse<string>, op: string): CrmFailure {
   const body = readErrorBody(response)
-  const detail = `${op}: HTTP ${response.status} ${body?.code ?? ''}`.trimEnd()
+  // The code is the CRM's text: logged only when it looks like a code (bodyWordForLog).
+  const detail = `${op}: HTTP ${response.status} ${bodyWordForLog(body?.code)}`.trimEnd()
   switch (response.status) {
     case 400:
     case 422: {

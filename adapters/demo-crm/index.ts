@@ -14,6 +14,7 @@
  */
 import type { AdapterFactory, CallContext, CrmAdapter, CrmPage, CrmRecord, CrmSearchQuery, UpdateOptions } from '../../src/core/port.js'
 import { checkBaseUrl } from '../shared/http-client.js'
+import { isAddressableId } from '../shared/path-segment.js'
 import { stringSettings } from '../shared/settings.js'
 import { DemoCrmClient } from './client.js'
 import { demoCrmFailure } from './errors.js'
@@ -48,8 +49,9 @@ export const createDemoCrmAdapter: AdapterFactory = (options) => {
     name: DEMO_CRM_ADAPTER,
 
     async getCustomer(id: string, ctx: CallContext): Promise<CrmRecord | null> {
-      // CONTACT_IDs are never empty; an empty id would address the collection instead.
-      if (id === '') return null
+      // CONTACT_IDs are never empty nor dots: such an id would address the collection, or the
+      // API above it (../shared/path-segment.ts). It names no contact.
+      if (!isAddressableId(id)) return null
       const response = await client.getContact(id, ctx)
       // API.md § Endpoints: 200 with the contact; § Errors: 404 NOT_FOUND for an unknown id.
       if (response.status === 200) return readContact(response, 'getCustomer')
@@ -88,7 +90,7 @@ export const createDemoCrmAdapter: AdapterFactory = (options) => {
     },
 
     async updateCustomer(id: string, patch: CrmRecord, ctx: CallContext, options?: UpdateOptions): Promise<CrmRecord | null> {
-      if (id === '') return null
+      if (!isAddressableId(id)) return null
       // API.md § Endpoints: PATCH has exactly the port's partial-update semantics ("" clears,
       // absent = unchanged, lists sent whole), so the patch goes through unchanged. With the
       // version the service read, a concurrent writer's change makes it 412 (→ `conflict`).

@@ -13,6 +13,7 @@
 import type { AxiosResponse } from 'axios'
 import type { CallContext } from '../../src/core/port.js'
 import { createHttpClient, sendRequest } from '../shared/http-client.js'
+import { pathSegment } from '../shared/path-segment.js'
 import type { HttpClient } from '../shared/http-client.js'
 import type { HubSpotFilterGroup } from './wire.js'
 
@@ -26,8 +27,8 @@ export interface HubSpotClientOptions {
 /** https://developers.hubspot.com/docs/api/crm/contacts : the contacts object's endpoints. */
 const CONTACTS = '/crm/v3/objects/contacts'
 
-/** A contact's path. The id is encoded: it must never alter the path. */
-const contactPath = (id: string): string => `${CONTACTS}/${encodeURIComponent(id)}`
+/** A contact's path. The id is one encoded segment: it never alters the path (../shared/path-segment.ts). */
+const contactPath = (id: string): string => `${CONTACTS}/${pathSegment(id)}`
 
 const JSON_BODY = { 'Content-Type': 'application/json' }
 

@@ -12,7 +12,7 @@
  */
 import type { AxiosResponse } from 'axios'
 import { CrmFailure } from '../../src/core/port.js'
-import { classifyStatus, headerValue, parseRetryAfter, retryAfterOf } from '../shared/http-failure.js'
+import { bodyWordForLog, classifyStatus, headerValue, parseRetryAfter, retryAfterOf } from '../shared/http-failure.js'
 import { readErrorBody } from './wire.js'
 
 /** The operation a failed call belonged to: searches have a rate limit of their own. */
@@ -60,7 +60,10 @@ export function retryAfterSeconds(response: AxiosResponse, op: HubSpotOp, nowMs:
 export function hubspotFailure(response: AxiosResponse<string>, op: HubSpotOp): CrmFailure {
   const body = readErrorBody(response)
   // The category, policy and correlation id are HubSpot's, not customer data: they help support.
-  const detail = `${op}: HTTP ${response.status} ${body?.category ?? ''} ${body?.policyName ?? ''} ${body?.correlationId ?? ''}`.replace(/\s+/g, ' ').trimEnd()
+  // Each is logged only when it has the shape HubSpot gives it (bodyWordForLog): a body is text
+  // from the other side, whatever it claims to be.
+  const words = [body?.category, body?.policyName, body?.correlationId].map(bodyWordForLog).filter((w) => w !== '')
+  const detail = [`${op}: HTTP ${response.status}`, ...words].join(' ')
   switch (response.status) {
     case 400: {
       // VALIDATION_ERROR (a property value HubSpot refuses, an unknown property, an invalid

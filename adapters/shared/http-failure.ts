@@ -181,18 +181,44 @@ const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i
  * The body of a response as JSON. A missing or non-JSON content type, or a body that does not
  * parse, is a `bad-response`: the CRM answered something its API does not promise (an HTML
  * error page from a proxy, say).
+ *
+ * The parser's error is dropped, not kept as the failure's `cause`: V8's SyntaxError quotes
+ * the text around the fault (`Unexpected token … in "EMAIL":"someone@…"`), and a failure's
+ * causes are logged. What the log gets is the status and the body's length, never its text.
  */
 export function parseJsonBody(response: AxiosResponse<unknown>, op: string): unknown {
   const type = headerValue(response, 'content-type') ?? ''
   if (!JSON_TYPE.test(type)) {
-    return badResponse(op, `HTTP ${response.status} with content type "${type.slice(0, 60)}", not JSON`)
+    return badResponse(op, `HTTP ${response.status} with content type "${contentTypeForLog(type)}", not JSON`)
   }
   if (typeof response.data !== 'string') return badResponse(op, 'body was not read as text')
   try {
     return JSON.parse(response.data)
-  } catch (err) {
-    return badResponse(op, `HTTP ${response.status} with a body that is not JSON`, err)
+  } catch {
+    return badResponse(op, `HTTP ${response.status} with a body that is not JSON (${response.data.length} characters)`)
   }
+}
+
+/**
+ * A content type as it may appear in a log: its media type only, in the characters a media
+ * type has (RFC 9110 §8.3.1). Parameters and anything else the CRM (or a proxy) put there
+ * could carry text from the answer.
+ */
+function contentTypeForLog(type: string): string {
+  const media = type.split(';', 1)[0]?.trim() ?? ''
+  return /^[A-Za-z0-9!#$&^_.+-]{1,64}\/[A-Za-z0-9!#$&^_.+-]{1,64}$/.test(media) ? media : media === '' ? '' : 'unreadable'
+}
+
+/**
+ * A word from a CRM's error body (an error code, a category, a request id) as it may appear in
+ * a failure's `detail`, which is logged: only when it has the shape of such a word — upper-case
+ * code characters, or a hex request id — else a placeholder. The body is the CRM's text, and a
+ * broken or hostile CRM may put anything there, customer data included.
+ */
+export function bodyWordForLog(value: unknown): string {
+  if (value === undefined || value === null || value === '') return ''
+  if (typeof value === 'string' && (/^[A-Z][A-Z0-9_]{0,63}$/.test(value) || /^[0-9a-f][0-9a-f-]{7,63}$/i.test(value))) return value
+  return '(unreadable)'
 }
 
 /** Throws a `bad-response` CrmFailure. */

@@ -24,7 +24,9 @@
  * - the response: status, statusText, AxiosHeaders (case-insensitive), the body as a string
  *   (`text`/`json`, UTF-8 BOM stripped, `responseEncoding`) or a Buffer (`arraybuffer`);
  *   gzip/deflate/br bodies decompressed unless `decompress: false`;
- *   `maxContentLength`; `validateStatus` settles as axios' settle() does;
+ *   `maxContentLength` on the bytes received and again on the decompressed body, which
+ *   decompression stops producing at the limit (a small gzip can inflate a thousandfold);
+ *   `validateStatus` settles as axios' settle() does;
  * - failures as AxiosErrors with the codes adapters/shared/http-failure.ts classifies: Node's
  *   own socket codes (ECONNREFUSED, ECONNRESET, ENOTFOUND…) pass through, undici's are mapped
  *   (a socket closed under us or a body cut short → ECONNRESET, timeouts →
@@ -244,7 +246,14 @@ function settle(response: AxiosResponse): AxiosResponse {
   throw new AxiosError(`Request failed with status code ${response.status}`, code, response.config, undefined, response)
 }
 
-async function decompress(body: Buffer, encoding: string): Promise<Buffer | undefined> {
+/**
+ * The body decompressed, or undefined for an encoding this does not decode. `maxBytes` (-1: no
+ * limit) bounds the output: zlib's `maxOutputLength` (https://nodejs.org/api/zlib.html#class-options)
+ * makes the decompression stream count what it produces and stop with ERR_BUFFER_TOO_LARGE
+ * once past it — a gzip bomb costs at most the limit, not what it would inflate to.
+ */
+async function decompress(body: Buffer, encoding: string, maxBytes: number): Promise<Buffer | undefined> {
+  const options = maxBytes > -1 ? { maxOutputLength: Math.max(1, maxBytes) } : {}
   switch (encoding) {
     case 'gzip':
     case 'x-gzip':
@@ -252,13 +261,22 @@ async function decompress(body: Buffer, encoding: string): Promise<Buffer | unde
     case 'x-compress':
     case 'deflate':
       if (body.length === 0) return body
-      // unzip reads gzip and zlib-wrapped deflate; some servers send raw deflate.
-      return unzipAsync(body).catch(() => inflateRawAsync(body))
+      // unzip reads gzip and zlib-wrapped deflate; some servers send raw deflate. A body over
+      // the limit is over it whatever its framing: not tried again as raw deflate.
+      return unzipAsync(body, options).catch((err: unknown) => {
+        if (isTooLarge(err)) throw err
+        return inflateRawAsync(body, options)
+      })
     case 'br':
-      return body.length === 0 ? body : brotliAsync(body)
+      return body.length === 0 ? body : brotliAsync(body, options)
     default:
       return undefined
   }
+}
+
+/** zlib's error for an output past `maxOutputLength`. */
+function isTooLarge(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === 'ERR_BUFFER_TOO_LARGE'
 }
 
 function decodeText(body: Buffer, encoding: string | undefined): string {
@@ -425,14 +443,17 @@ export function createUndiciTransport(options: UndiciTransportOptions): UndiciTr
     let raw = answer.body()
     const contentEncoding = String(responseHeaders.get('content-encoding') ?? '').toLowerCase()
     if (config.decompress !== false && contentEncoding !== '' && method !== 'HEAD' && answer.statusCode !== 204) {
+      const maxContent = config.maxContentLength ?? -1
       try {
-        const unpacked = await decompress(raw, contentEncoding)
+        const unpacked = await decompress(raw, contentEncoding, maxContent)
         if (unpacked !== undefined) {
           raw = unpacked
           responseHeaders.delete('content-encoding')
         }
       } catch (err) {
-        throw withCause(new AxiosError((err as Error).message, AxiosError.ERR_BAD_RESPONSE, config, undefined, response), err)
+        // Over the limit once decompressed: the same failure as an answer too large as sent.
+        const message = isTooLarge(err) ? `maxContentLength size of ${maxContent} exceeded` : (err as Error).message
+        throw withCause(new AxiosError(message, AxiosError.ERR_BAD_RESPONSE, config, undefined, response), err)
       }
     }
     response.data = config.responseType === 'arraybuffer' ? raw : decodeText(raw, config.responseEncoding)

@@ -1,14 +1,16 @@
 /**
  * Authentication before anything else (CONTRACT §5): an onRequest hook — it runs before the
  * body is read, parsed or validated — so an unauthenticated request gets 401 with an empty
- * body whatever else is wrong with it (too large, malformed, unknown route). Only routes
- * marked `config.auth = 'none'` (the service endpoints, the token endpoint) skip it: anything
- * else, a 404 included, needs credentials. Failures are logged as objects, never the secret.
+ * body whatever else is wrong with it (too large, malformed, unknown route, wrong method).
+ * Only routes marked `config.auth = 'none'` (the service endpoints, the token endpoint) skip
+ * it: anything else, a 404 included, needs credentials. A 401 names the accepted schemes in
+ * `WWW-Authenticate` (./challenge.ts). Failures are logged as objects, never the secret.
  */
 import type { FastifyError, FastifyReply, FastifyRequest, HookHandlerDoneFunction, onRequestHookHandler } from 'fastify'
 import { GatewayError } from '../spi/error-catalogue.js'
 import { sendError } from '../http/error-handler.js'
 import type { AuthOutcome, Authenticator, PresentedCredentials } from './authenticator.js'
+import { challengesFor } from './challenge.js'
 import type { RateDecision, RateLimiter } from './rate-limit.js'
 
 declare module 'fastify' {
@@ -17,26 +19,24 @@ declare module 'fastify' {
     clientId: string | undefined
   }
   interface FastifyContextConfig {
-    /** 'none': the route answers without credentials (service endpoints, token endpoint). */
+    /**
+     * 'none': the route answers without credentials (service endpoints, token endpoint), and is
+     * not rate limited here (the token endpoint has its own limit: ./token-guard.ts).
+     */
     auth?: 'none'
-    /** false: never rate limited (service endpoints). */
-    rateLimit?: false
   }
 }
 
 /**
  * Callback-style, so a static secret (checked synchronously) costs no promise and no extra
  * tick per request; only a token to verify waits for authenticate(). The rate limit is
- * counted here too (`limiter`, absent when rate limiting is off): per client once one is
- * authenticated, per address on open routes that are not exempt (the token endpoint).
+ * counted here too (`limiter`, absent when rate limiting is off), per client once one is
+ * authenticated.
  */
 export function authHook(auth: Authenticator, limiter?: RateLimiter): onRequestHookHandler {
+  const refuse = refusal(auth)
   const admit = (request: FastifyRequest, reply: FastifyReply, outcome: AuthOutcome, done: HookHandlerDoneFunction): void => {
-    if (!outcome.ok) {
-      logFailure(request, outcome)
-      sendError(new GatewayError('UNAUTHORIZED'), request, reply)
-      return
-    }
+    if (!outcome.ok) return refuse(request, reply, outcome)
     request.clientId = outcome.clientId
     // The secret has done its job: nothing downstream (search parameters, logs) sees it.
     if (outcome.queryParam !== undefined && isRecord(request.query)) delete request.query[outcome.queryParam]
@@ -44,11 +44,7 @@ export function authHook(auth: Authenticator, limiter?: RateLimiter): onRequestH
     limited(limiter.client(outcome.clientId, auth.registry.get(outcome.clientId)?.rateLimitMaxRequests), request, reply, done)
   }
   return (request, reply, done) => {
-    const config = request.routeOptions.config
-    if (config.auth === 'none') {
-      if (limiter === undefined || config.rateLimit === false) return done()
-      return limited(limiter.address(request.ip), request, reply, done)
-    }
+    if (request.routeOptions.config.auth === 'none') return done()
     const presented = presentedCredentials(request, request.query)
     const now = auth.authenticateNow(presented)
     if (now !== undefined) return admit(request, reply, now, done)
@@ -59,8 +55,21 @@ export function authHook(auth: Authenticator, limiter?: RateLimiter): onRequestH
   }
 }
 
+/**
+ * Answers 401 to a refused attempt, with an empty body and the challenges of the configured
+ * clients (computed once), and logs it.
+ */
+function refusal(auth: Authenticator): (request: FastifyRequest, reply: FastifyReply, outcome: Extract<AuthOutcome, { ok: false }>) => void {
+  const challenges = challengesFor(auth.registry)
+  return (request, reply, outcome) => {
+    logFailure(request, outcome)
+    reply.header('www-authenticate', challenges)
+    sendError(new GatewayError('UNAUTHORIZED'), request, reply)
+  }
+}
+
 /** Lets the request on, or answers 429 with Retry-After and does not. */
-function limited(decision: RateDecision, request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+export function limited(decision: RateDecision, request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
   if (decision.allowed) return done()
   reply.header('x-ratelimit-limit', String(decision.limit))
   sendError(new GatewayError('RATE_LIMITED', { retryAfterSeconds: decision.retryAfterSeconds }), request, reply)
@@ -72,14 +81,11 @@ function limited(decision: RateDecision, request: FastifyRequest, reply: Fastify
  * credentials first, as everywhere, then a contract error.
  */
 export function frameworkErrorHandler(auth: Authenticator) {
+  const refuse = refusal(auth)
   return (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void => {
     const answer = async (): Promise<void> => {
       const outcome = await auth.authenticate(presentedCredentials(request, rawQuery(request.raw.url)))
-      if (!outcome.ok) {
-        logFailure(request, outcome)
-        sendError(new GatewayError('UNAUTHORIZED'), request, reply)
-        return
-      }
+      if (!outcome.ok) return refuse(request, reply, outcome)
       request.clientId = outcome.clientId
       const refused =
         error.code === 'FST_ERR_MAX_PARAM_LENGTH'

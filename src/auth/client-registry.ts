@@ -62,6 +62,11 @@ export class ClientRegistry {
   get(id: string): Client | undefined {
     return this.#byId.get(id)
   }
+
+  /** Every configured client (for what is derived from them all: the 401's challenges). */
+  all(): Iterable<Client> {
+    return this.#byId.values()
+  }
 }
 
 function toClient(config: AuthClientConfig): Client {

@@ -1,6 +1,7 @@
 /**
  * Wires POS authentication into an app (SECURITY.md): the request's `clientId`, the
- * authentication hook with per-client rate limiting, and the OAuth token endpoint. Returns `open`,
+ * authentication hook with per-client rate limiting, and the OAuth token endpoint with its
+ * limit on failed requests (token-guard.ts). Returns `open`,
  * the one way to add routes that answer without credentials (service endpoints): every route
  * not added through it — and every unknown URL — needs credentials, so a new route is closed
  * unless someone decides otherwise.
@@ -11,6 +12,7 @@ import { tokenRoutes } from '../routes/token.js'
 import { authHook } from './auth-hook.js'
 import type { Authenticator } from './authenticator.js'
 import { RateLimiter } from './rate-limit.js'
+import { guardTokenEndpoint } from './token-guard.js'
 
 export interface Security {
   /** Runs `register`; the routes it adds answer without credentials and are never rate limited. */
@@ -21,10 +23,15 @@ export async function registerSecurity(app: FastifyInstance, auth: Authenticator
   app.decorateRequest('clientId', undefined)
   let opening = false
   app.addHook('onRoute', (route) => {
-    if (opening) route.config = { ...route.config, auth: 'none', rateLimit: false }
+    if (opening) route.config = { ...route.config, auth: 'none' }
   })
-  app.addHook('onRequest', authHook(auth, config.rateLimit.enabled ? new RateLimiter(config.rateLimit) : undefined))
-  await app.register(tokenRoutes, { path: config.auth.tokenPath, authenticator: auth })
+  const limiter = config.rateLimit.enabled ? new RateLimiter(config.rateLimit) : undefined
+  app.addHook('onRequest', authHook(auth, limiter))
+  // A scope of its own, so the guard's hooks run around the token routes only.
+  await app.register(async (scope) => {
+    if (limiter !== undefined) guardTokenEndpoint(scope, limiter, auth.registry)
+    await scope.register(tokenRoutes, { path: config.auth.tokenPath, authenticator: auth })
+  })
 
   if (auth.registry.size === 0) {
     app.log.warn({ event: 'auth_no_clients' }, 'no POS clients configured (auth.clients): every SPI request will be refused')

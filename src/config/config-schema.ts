@@ -38,6 +38,26 @@ export const AuthClientSchema = Type.Object(
   { additionalProperties: false }
 )
 
+/** One trusted proxy for server.trustProxy: an IPv4/IPv6 address or CIDR, or proxy-addr's named ranges. */
+const PROXY_ADDRESS = '(?:loopback|linklocal|uniquelocal|[0-9A-Fa-f]*[.:][0-9A-Fa-f.:]*(?:/[0-9]{1,3})?)'
+
+/**
+ * Fastify's `trustProxy` (https://fastify.dev/docs/latest/Reference/Server/#trustproxy): whom
+ * to believe about the caller's address in X-Forwarded-For. false: nobody (the socket's peer
+ * is the caller); true: every peer (only behind a proxy that overwrites the header, reachable
+ * by nobody else); addresses or CIDR ranges: those proxies (comma-separated in env
+ * TRUST_PROXY). No hop count: Fastify 5 trusts nobody for one (it cannot check the peer). An
+ * address needs a `.` or `:`, so that "true" and "false" from the environment read as booleans.
+ */
+const TrustProxy = Type.Union(
+  [
+    Type.Boolean(),
+    Type.String({ pattern: `^\\s*${PROXY_ADDRESS}(?:\\s*,\\s*${PROXY_ADDRESS})*\\s*$` }),
+    Type.Array(Type.String({ pattern: `^${PROXY_ADDRESS}$` }), { minItems: 1 })
+  ],
+  { default: false }
+)
+
 const LogLevel = Type.Union(
   ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))
 )
@@ -50,7 +70,12 @@ export const ConfigSchema = Type.Object(
         port: Type.Integer({ default: 3000, minimum: 0, maximum: 65535, description: 'env PORT' }),
         bodyLimitBytes: Type.Integer({ default: 262_144, minimum: 1024, maximum: 10_485_760 }),
         /** How long in-flight requests may take to finish on SIGTERM before the process exits anyway. */
-        shutdownGraceMs: Type.Integer({ default: 10_000, minimum: 0, maximum: 120_000 })
+        shutdownGraceMs: Type.Integer({ default: 10_000, minimum: 0, maximum: 120_000 }),
+        /**
+         * env TRUST_PROXY. Which proxies may name the caller's address (X-Forwarded-For): it keys
+         * the token endpoint's failure counting. SECURITY.md § Behind a proxy for the trade-off.
+         */
+        trustProxy: TrustProxy
       },
       { default: {}, additionalProperties: false }
     ),
@@ -147,7 +172,9 @@ export const ConfigSchema = Type.Object(
         /** A create with the same body, or the same Idempotency-Key, within this window answers the first result. */
         createWindowSeconds: Type.Integer({ default: 120, minimum: 0, maximum: 86_400 }),
         /** Remembered creates at most (oldest forgotten first). */
-        maxEntries: Type.Integer({ default: 10_000, minimum: 1, maximum: 1_000_000 })
+        maxEntries: Type.Integer({ default: 10_000, minimum: 1, maximum: 1_000_000 }),
+        /** Bound on the remembered creates' memory (keys and answers, estimated); oldest forgotten first. */
+        maxBytes: Type.Integer({ default: 33_554_432, minimum: 65_536, maximum: 17_179_869_184 })
       },
       { default: {}, additionalProperties: false }
     ),
@@ -208,6 +235,7 @@ export const ENV_KEYS = {
   HOST: 'server.host',
   PORT: 'server.port',
   BODY_LIMIT_BYTES: 'server.bodyLimitBytes',
+  TRUST_PROXY: 'server.trustProxy',
   SPI_PREFIX: 'spi.prefix',
   SPI_ENVELOPE: 'spi.envelope',
   CRM_ADAPTER: 'crm.adapter',

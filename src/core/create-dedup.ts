@@ -19,12 +19,28 @@
 import { createHash } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
 import { GatewayError } from '../spi/error-catalogue.js'
+import { MAX_JSON_DEPTH } from '../spi/json-depth.js'
 import { waitFor } from './wait-for.js'
 
 export interface CreateDedupOptions {
   readonly windowSeconds: number
   readonly maxEntries: number
+  /**
+   * Bound on what the remembered creates hold (keys and answered customers, estimated), on top
+   * of `maxEntries`: both come from requests, so a count alone would not bound the memory.
+   * Default DEFAULT_MAX_BYTES.
+   */
+  readonly maxBytes?: number
 }
+
+export const DEFAULT_MAX_BYTES = 32 * 1024 * 1024
+
+/**
+ * An entry's cost beyond its key and its answer: the entry and state objects, the body hash
+ * and marker strings, lru-cache's slots. An estimate on the safe side, as is counting an
+ * answer at twice its JSON length (objects cost more in the heap than their JSON text).
+ */
+const ENTRY_OVERHEAD_BYTES = 512
 
 export interface CreateAttempt {
   /** The creation marker to store in the CRM record. */
@@ -37,6 +53,8 @@ interface Entry<T> {
   readonly bodyHash: string
   readonly marker: string
   readonly at: number
+  /** The answered customer's estimated size, once done. */
+  answerBytes: number
   state: { readonly kind: 'pending'; readonly result: Promise<T> } | { readonly kind: 'done'; readonly value: T } | { readonly kind: 'unknown' }
 }
 
@@ -50,7 +68,17 @@ export class CreateDedup<T> {
   constructor(options: CreateDedupOptions) {
     if (!(options.windowSeconds > 0)) throw new RangeError('CreateDedup: windowSeconds must be positive')
     this.#windowMs = options.windowSeconds * 1000
-    this.#entries = new LRUCache<string, Entry<T>>({ max: options.maxEntries })
+    this.#entries = new LRUCache<string, Entry<T>>({
+      max: options.maxEntries,
+      maxSize: options.maxBytes ?? DEFAULT_MAX_BYTES,
+      // Keys hold a client's Idempotency-Key: counted at two bytes a character, V8's worst case.
+      sizeCalculation: (entry, key) => 2 * key.length + ENTRY_OVERHEAD_BYTES + entry.answerBytes
+    })
+  }
+
+  /** What the remembered creates are counted as holding, in bytes (for tests and metrics). */
+  get bytes(): number {
+    return this.#entries.calculatedSize
   }
 
   /**
@@ -77,7 +105,7 @@ export class CreateDedup<T> {
     if (existing?.state.kind === 'pending') return { value: await waitFor(existing.state.result, signal), outcome: 'replayed' }
 
     // A retry of a create whose outcome is unknown keeps its first marker and its window.
-    const entry: Entry<T> = existing ?? { bodyHash, marker: markerOf(client, bodyHash, now, this.#windowMs), at: now, state: { kind: 'unknown' } }
+    const entry: Entry<T> = existing ?? { bodyHash, marker: markerOf(client, bodyHash, now, this.#windowMs), at: now, answerBytes: 0, state: { kind: 'unknown' } }
     const result = create({ marker: entry.marker, earlierOutcomeUnknown: existing !== undefined })
     entry.state = { kind: 'pending', result }
     this.#entries.set(byBody, entry)
@@ -85,6 +113,9 @@ export class CreateDedup<T> {
     try {
       const value = await result
       entry.state = { kind: 'done', value }
+      entry.answerBytes = 2 * (JSON.stringify(value)?.length ?? 0)
+      this.#recount(byBody, entry)
+      if (byKey !== undefined) this.#recount(byKey, entry)
       return { value, outcome: existing === undefined ? 'first' : 'replayed' }
     } catch (err) {
       if (mayHaveApplied(err)) {
@@ -110,6 +141,13 @@ export class CreateDedup<T> {
     return [markerOf(client, bodyHash, now, this.#windowMs), markerOf(client, bodyHash, now - this.#windowMs, this.#windowMs)]
   }
 
+  /** lru-cache sizes an entry when it is set: set again (if still held) now that it holds an answer. */
+  #recount(key: string, entry: Entry<T>): void {
+    if (this.#entries.peek(key) !== entry) return
+    this.#entries.delete(key)
+    this.#entries.set(key, entry)
+  }
+
   #live(key: string | undefined, now: number): Entry<T> | undefined {
     if (key === undefined) return undefined
     const entry = this.#entries.get(key)
@@ -132,11 +170,18 @@ export function hashBody(body: unknown): string {
   return createHash('sha256').update(canonicalJson(body)).digest('base64url')
 }
 
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
+/**
+ * Recursive, one frame per level: bodies reach it checked against MAX_JSON_DEPTH (envelope.ts),
+ * and a deeper value is refused here too (400, never a stack overflow's 500).
+ */
+export function canonicalJson(value: unknown, depth = 0): string {
+  if (value !== null && typeof value === 'object' && depth >= MAX_JSON_DEPTH) {
+    throw new GatewayError('INVALID_REQUEST', { params: { field: 'body', reason: 'tooDeep' } })
+  }
+  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v, depth + 1)).join(',')}]`
   if (value !== null && typeof value === 'object') {
     const keys = Object.keys(value).sort()
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k], depth + 1)}`).join(',')}}`
   }
   return JSON.stringify(value) ?? 'null'
 }

@@ -22,9 +22,15 @@ import { mayHaveApplied } from './resilience/failure-policy.js'
 
 /** Ids reach CRM URL paths: refuse anything that is not a plausible id before encoding it. */
 const CUSTOMER_ID = /^[A-Za-z0-9._~:@-]{1,128}$/
+/**
+ * `.` and `..` survive encodeURIComponent and are dot segments to URL resolution (RFC 3986
+ * §5.2.4, WHATWG URL): `…/contacts/..` would become a request for the CRM's collection above.
+ * No CRM id is made of dots only, so all such ids are refused (SECURITY.md § Hostile input).
+ */
+const DOTS_ONLY = /^\.+$/
 
 export function assertCustomerId(id: string, field: string): void {
-  if (!CUSTOMER_ID.test(id)) throw new GatewayError('INVALID_CUSTOMER_ID', { params: { field } })
+  if (!CUSTOMER_ID.test(id) || DOTS_ONLY.test(id)) throw new GatewayError('INVALID_CUSTOMER_ID', { params: { field } })
 }
 
 export interface CustomerServiceDeps {

@@ -1,10 +1,13 @@
 /**
  * Every failure leaves as `{errorCode, errorMessage}` from the catalogue, localized; 401 with
  * an empty body (CONTRACT §5). Fastify's own errors (bad JSON, body too large, wrong content
- * type, schema validation) are translated here, so the POS never sees Fastify's error shape.
+ * type, schema validation) are translated here, so the POS never sees Fastify's error shape;
+ * so is any other error carrying a 4xx `statusCode` (a plugin's: the docs' static files refuse
+ * a path, a Range, an If-Match): it stays that 4xx, under its catalogue code (STATUS_CODES),
+ * and is logged as a refusal — only a 5xx is logged at error level.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
-import { GatewayError, isGatewayError, retryAfterOf } from '../spi/error-catalogue.js'
+import { GatewayError, isGatewayError, retryAfterOf, type ErrorCode } from '../spi/error-catalogue.js'
 import { localizeError } from '../spi/localize-error.js'
 import type { Reason } from '../spi/messages.js'
 import { pickLanguage } from './locale.js'
@@ -49,9 +52,31 @@ export function toGatewayError(err: unknown): GatewayError {
       return new GatewayError('UNSUPPORTED_MEDIA_TYPE', { cause: err })
   }
   if (e.name === 'SyntaxError' && e.statusCode === 400) return new GatewayError('MALFORMED_JSON', { cause: err })
-  if (e.statusCode === 413) return new GatewayError('BODY_TOO_LARGE', { cause: err })
-  if (e.statusCode === 415) return new GatewayError('UNSUPPORTED_MEDIA_TYPE', { cause: err })
+  const status = typeof e.statusCode === 'number' ? e.statusCode : undefined
+  if (status !== undefined && status >= 400 && status < 500) {
+    return new GatewayError(STATUS_CODES[status] ?? 'BAD_REQUEST', { cause: err })
+  }
   return new GatewayError('INTERNAL_ERROR', { cause: err })
+}
+
+/**
+ * The catalogue code of a 4xx raised by Fastify or a plugin without a code of ours. A 4xx the
+ * catalogue has no code for is answered 400 BAD_REQUEST: still the caller's error, still the
+ * contract's shape, never a 500.
+ */
+const STATUS_CODES: Readonly<Partial<Record<number, ErrorCode>>> = {
+  400: 'BAD_REQUEST',
+  401: 'UNAUTHORIZED',
+  403: 'FORBIDDEN',
+  404: 'ROUTE_NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  408: 'REQUEST_TIMEOUT',
+  412: 'PRECONDITION_FAILED',
+  413: 'BODY_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  416: 'RANGE_NOT_SATISFIABLE',
+  429: 'RATE_LIMITED',
+  431: 'HEADERS_TOO_LARGE'
 }
 
 interface ValidationIssue {

@@ -136,7 +136,10 @@ export class GatewayLogController extends LogController {
       responseTimeMs: Math.round(reply.elapsedTime * 10) / 10,
       clientId: request.clientId
     }
-    if (error) request.log.error({ ...line, err: error }, 'request errored')
+    // Fastify passes an error here only when writing the answer failed (the response stream's
+    // 'error'): the connection's trouble, which any caller can cause, not a fault of ours —
+    // a warning, so that an error-level line always means a 5xx (SECURITY.md § Logs).
+    if (error) request.log.warn({ ...line, err: error }, 'request errored')
     else request.log.info(line, 'request completed')
   }
 

@@ -4,6 +4,8 @@
  */
 import type { Customer } from './customer-schema.js'
 import { isPlainObject } from '../core/plain-object.js'
+import { GatewayError } from './error-catalogue.js'
+import { tooDeepAt } from './json-depth.js'
 
 export type Envelope = 'wrapped' | 'bare'
 
@@ -29,8 +31,12 @@ export function unwrapCustomer(body: unknown): unknown {
 /**
  * Drops `null` values and forbidden keys at every depth and renames the legacy
  * `customerLoyaltyProfile` to `loyaltyProfile` (the current name wins when both are sent).
+ * A body nested deeper than MAX_JSON_DEPTH is refused first (400 INVALID_REQUEST naming where,
+ * reason tooDeep): everything after this, dropNulls included, recurses once per level.
  */
 export function cleanCustomerInput(value: unknown): unknown {
+  const deep = tooDeepAt(value)
+  if (deep !== undefined) throw new GatewayError('INVALID_REQUEST', { params: { field: deep, reason: 'tooDeep' } })
   const cleaned = dropNulls(value)
   if (!isPlainObject(cleaned) || !Object.hasOwn(cleaned, 'customerLoyaltyProfile')) return cleaned
   const { customerLoyaltyProfile, ...rest } = cleaned

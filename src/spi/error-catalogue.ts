@@ -16,6 +16,11 @@ interface CatalogueEntry {
 export const ERROR_CATALOGUE = {
   /** The request body or a parameter fails the contract. params: field, reason */
   INVALID_REQUEST: { status: 400, class: 'client' },
+  /**
+   * A request Fastify, a plugin or Node's HTTP parser could not read, with no more specific
+   * code; also any other 4xx they raise that has no code of its own (http/error-handler.ts).
+   */
+  BAD_REQUEST: { status: 400, class: 'client' },
   /** The body is not valid JSON. */
   MALFORMED_JSON: { status: 400, class: 'client' },
   /** UPDATE without profile.customerId. */
@@ -33,19 +38,30 @@ export const ERROR_CATALOGUE = {
   /** The CRM refused the values (its own validation). params: field? */
   CRM_VALIDATION_FAILED: { status: 400, class: 'client' },
   UNAUTHORIZED: { status: 401, class: 'client' },
+  /** A plugin refused the path (the docs' static files: a path outside their folder). */
+  FORBIDDEN: { status: 403, class: 'client' },
   CUSTOMER_NOT_FOUND: { status: 404, class: 'client' },
   ROUTE_NOT_FOUND: { status: 404, class: 'client' },
+  /** The path exists, not with this method: answered with `Allow` (http/method-not-allowed.ts). */
   METHOD_NOT_ALLOWED: { status: 405, class: 'client' },
+  /** The request did not arrive whole in time (Node's requestTimeout / headersTimeout). */
+  REQUEST_TIMEOUT: { status: 408, class: 'client' },
   /** The CRM refuses a duplicate (e.g. the e-mail is taken). */
   DUPLICATE_CUSTOMER: { status: 409, class: 'client' },
   /** The CRM's optimistic concurrency check failed again after retrying. */
   UPDATE_CONFLICT: { status: 409, class: 'client' },
+  /** If-Match / If-Unmodified-Since did not hold (the docs' static files). */
+  PRECONDITION_FAILED: { status: 412, class: 'client' },
   BODY_TOO_LARGE: { status: 413, class: 'client' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, class: 'client' },
+  /** A Range header the docs' static files cannot satisfy. */
+  RANGE_NOT_SATISFIABLE: { status: 416, class: 'client' },
   /** An Idempotency-Key reused with a different body. */
   IDEMPOTENCY_KEY_REUSED: { status: 422, class: 'client' },
   /** The caller is over its rate. */
   RATE_LIMITED: { status: 429, class: 'client' },
+  /** Request line and headers over Node's maxHeaderSize (http/client-error.ts). */
+  HEADERS_TOO_LARGE: { status: 431, class: 'client' },
   /**
    * The POS closed the connection before the answer: nobody reads this answer. Logged and
    * counted under its own status (nginx's 499) so that hang-ups never pass for CRM timeouts.

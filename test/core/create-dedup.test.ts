@@ -8,6 +8,7 @@ import { CreateDedup, canonicalJson, type CreateAttempt } from '../../src/core/c
 import { CrmFailure } from '../../src/core/port.js'
 import { mayHaveApplied } from '../../src/core/resilience/failure-policy.js'
 import { GatewayError } from '../../src/spi/error-catalogue.js'
+import { MAX_JSON_DEPTH } from '../../src/spi/json-depth.js'
 
 const open = (): AbortSignal => new AbortController().signal
 
@@ -101,4 +102,29 @@ t.test('a retry joins a create still running, waiting no longer than its own cal
   t.same(await first, { value: 'C1', outcome: 'first' })
   t.same(await patient, { value: 'C1', outcome: 'replayed' }, 'the other gets the first create’s customer')
   t.equal(creates, 1)
+})
+
+t.test('what is remembered is bounded in bytes, whatever the keys and answers', async (t) => {
+  useClock(t)
+  const maxBytes = 256 * 1024
+  const dedup = new CreateDedup<unknown>({ windowSeconds: 120, maxEntries: 100_000, maxBytes })
+  const big = { profile: { firstName: 'x'.repeat(20_000) } }
+  for (let i = 0; i < 200; i++) {
+    await dedup.run('pos', `key-${i}-${'k'.repeat(190)}`, { profile: { firstName: `n${i}` } }, open(), mayHaveApplied, async () => big)
+  }
+  t.ok(dedup.bytes <= maxBytes, `200 creates answering 20 KB each: ${dedup.bytes} bytes counted, at most ${maxBytes}`)
+  t.ok(dedup.bytes > maxBytes / 2, 'answers are counted (they are most of the memory)')
+  const again = await dedup.run('pos', undefined, { profile: { firstName: 'n199' } }, open(), mayHaveApplied, async () => 'a second create')
+  t.equal(again.outcome, 'replayed', 'the latest creates are still remembered')
+})
+
+t.test('the fingerprint of a body nested deeper than the limit is a 400, never a stack overflow', async (t) => {
+  let deep: unknown = 'leaf'
+  for (let i = 0; i < 5000; i++) deep = [deep]
+  t.throws(() => canonicalJson(deep), { code: 'INVALID_REQUEST', status: 400, params: { reason: 'tooDeep' } })
+  let ok: unknown = 'leaf'
+  for (let i = 0; i < MAX_JSON_DEPTH; i++) ok = { a: ok }
+  t.match(canonicalJson(ok), /^(\{"a":){32}"leaf"\}{32}$/, `${MAX_JSON_DEPTH} levels: fingerprinted`)
+  const dedup = new CreateDedup<string>({ windowSeconds: 120, maxEntries: 10 })
+  await t.rejects(dedup.run('pos', undefined, deep, open(), mayHaveApplied, async () => 'C1'), { code: 'INVALID_REQUEST' })
 })

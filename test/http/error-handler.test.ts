@@ -9,6 +9,7 @@ import { GatewayError, type ErrorCode } from '../../src/spi/error-catalogue.js'
 import { errorHandler, toGatewayError } from '../../src/http/error-handler.js'
 import { pickLanguage } from '../../src/http/locale.js'
 import { LANGUAGES, MESSAGES } from '../../src/spi/messages.js'
+import { clientErrorAnswer } from '../../src/http/client-error.js'
 
 const BASE = '/endpoint/sa/customers'
 
@@ -94,4 +95,59 @@ t.test('401 answers have an empty body; unknown errors become INTERNAL_ERROR', a
     ['a string thrown', 'INTERNAL_ERROR']
   ]
   for (const [err, code] of codes) t.equal(toGatewayError(err).code, code)
+})
+
+t.test("any 4xx from Fastify or a plugin keeps its status, in the contract's shape; only a 5xx is logged as an error", async (t) => {
+  const statuses: Array<[number, ErrorCode, number]> = [
+    [400, 'BAD_REQUEST', 400],
+    [401, 'UNAUTHORIZED', 401],
+    [403, 'FORBIDDEN', 403],
+    [404, 'ROUTE_NOT_FOUND', 404],
+    [405, 'METHOD_NOT_ALLOWED', 405],
+    [408, 'REQUEST_TIMEOUT', 408],
+    [412, 'PRECONDITION_FAILED', 412],
+    [413, 'BODY_TOO_LARGE', 413],
+    [415, 'UNSUPPORTED_MEDIA_TYPE', 415],
+    [416, 'RANGE_NOT_SATISFIABLE', 416],
+    [429, 'RATE_LIMITED', 429],
+    [431, 'HEADERS_TOO_LARGE', 431],
+    [418, 'BAD_REQUEST', 400],
+    [500, 'INTERNAL_ERROR', 500],
+    [503, 'INTERNAL_ERROR', 500]
+  ]
+  const records: Array<{ level: number; msg: string }> = []
+  const app = Fastify({ logger: { level: 'info', stream: { write: (l: string) => void records.push(JSON.parse(l) as { level: number; msg: string }) } } })
+  app.setErrorHandler(errorHandler)
+  app.get('/fail/:status', async (request) => {
+    const status = Number((request.params as { status: string }).status)
+    throw Object.assign(new Error('Range Not Satisfiable'), { statusCode: status, name: 'HttpError' })
+  })
+  t.teardown(() => app.close())
+  for (const [status, code, answered] of statuses) {
+    t.equal(toGatewayError({ statusCode: status, message: 'x' }).code, code, `statusCode ${status} → ${code}`)
+    records.length = 0
+    const r = await app.inject({ method: 'GET', url: `/fail/${status}` })
+    t.equal(r.statusCode, answered, `a plugin's ${status}: answered ${answered}`)
+    if (answered !== 401) t.equal(r.json().errorCode, code)
+    const errors = records.filter((l) => l.level >= 50)
+    t.equal(errors.length, answered >= 500 ? 1 : 0, answered >= 500 ? 'a 5xx is logged at error level' : 'a 4xx is not an error of ours')
+  }
+  for (const code of ['BAD_REQUEST', 'FORBIDDEN', 'REQUEST_TIMEOUT', 'PRECONDITION_FAILED', 'RANGE_NOT_SATISFIABLE', 'HEADERS_TOO_LARGE'] as const) {
+    for (const lang of LANGUAGES) t.ok(MESSAGES[lang][code].length > 5, `${lang} ${code}`)
+  }
+})
+
+t.test("a parser error's raw answer: the contract body, the connection closed, English", async (t) => {
+  const answer = (code: string): string => clientErrorAnswer(Object.assign(new Error('x'), { code }))
+  t.equal(
+    answer('HPE_HEADER_OVERFLOW'),
+    'HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: 85\r\nConnection: close\r\n\r\n{"errorCode":"HEADERS_TOO_LARGE","errorMessage":"The request headers are too large."}'
+  )
+  t.match(answer('ERR_HTTP_REQUEST_TIMEOUT'), /^HTTP\/1\.1 408 Request Timeout\r\n[\s\S]*"errorCode":"REQUEST_TIMEOUT"/)
+  t.match(answer('HPE_INVALID_METHOD'), /^HTTP\/1\.1 400 Bad Request\r\n[\s\S]*"errorCode":"BAD_REQUEST"/)
+  for (const code of ['HPE_HEADER_OVERFLOW', 'HPE_INVALID_METHOD']) {
+    const text = answer(code)
+    const body = text.slice(text.indexOf('\r\n\r\n') + 4)
+    t.equal(Number(/Content-Length: (\d+)/.exec(text)?.[1]), Buffer.byteLength(body), `${code}: Content-Length is the body's`)
+  }
 })

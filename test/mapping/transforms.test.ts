@@ -3,6 +3,7 @@ import fc from 'fast-check'
 import { parseTransformSpec, TransformError, TransformParamError, type ValueTransform, type JoinTransform } from '../../src/mapping/transforms/index.js'
 import { compileDatePattern } from '../../src/mapping/transforms/date-pattern.js'
 import { compileMappingTable } from '../../src/mapping/index.js'
+import { MEMO_MAX_BYTES, MEMO_MAX_TEXT, PhoneMemo } from '../../src/mapping/transforms/phone.js'
 
 function make(spec: string): ValueTransform {
   const { definition, param } = parseTransformSpec(spec)
@@ -79,6 +80,31 @@ t.test('e164 normalizes phone numbers with a default region, both ways', async (
   const intl = make('e164')
   t.equal(intl.write('+33 1 23 45 67 89'), '+33123456789')
   t.match(reason(() => intl.write('415 555 0142')), /international phone number/, 'without a region a national number is refused')
+})
+
+t.test('e164 remembers only what is worth it, within a bound in bytes', async (t) => {
+  const memo = new PhoneMemo('US')
+  // What issue 12 measured: 1,000 refused creates with long phone values kept +240 MiB.
+  let refused = 0
+  for (let i = 0; i < 1000; i++) {
+    try {
+      memo.convert(`${i} ${'9'.repeat(250_000)}`)
+    } catch (err) {
+      if (err instanceof TransformError) refused++
+    }
+  }
+  t.equal(refused, 1000, '1,000 long values refused')
+  t.equal(memo.size, 0, 'refusals are never remembered')
+  t.equal(memo.convert(`(415) 555-0142${' '.repeat(40)}`), '+14155550142', `a text over ${MEMO_MAX_TEXT} characters is converted…`)
+  t.equal(memo.size, 0, '…and not remembered')
+  t.equal(memo.convert('(415) 555-0142'), '+14155550142')
+  t.equal(memo.size, 1, 'a phone number is')
+  t.equal(memo.convert('(415) 555-0142'), '+14155550142', 'and answered from the memo')
+  for (let i = 0; i < 20_000; i++) memo.convert(`+1 415 ${String(2_000_000 + i).replace(/^(\d{3})/, '$1-')}`)
+  t.ok(memo.bytes <= MEMO_MAX_BYTES, `20,000 distinct numbers: ${memo.bytes} bytes counted, at most ${MEMO_MAX_BYTES}`)
+  t.ok(memo.size < 20_000, `${memo.size} remembered: the oldest were forgotten`)
+  const us = make('e164:US')
+  for (let i = 0; i < 3; i++) t.equal(reason(() => us.write('555-0100')), 'not a possible phone number', 'a refusal is refused again, each time')
 })
 
 t.test('date: SPI YYYY-MM-DD ⇄ CRM pattern, iso or epoch-ms', async (t) => {

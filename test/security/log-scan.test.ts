@@ -2,10 +2,19 @@
  * Logs carry no personal data and no secret (CONTRACT §7, DESIGN §6): every log line the app
  * writes at trace level is captured while it runs the vendor's three scenarios, searches, bad
  * inputs, refused credentials, token requests, CRM failures and rate limiting — all full of
- * distinctive names, e-mails, phones, addresses and secrets — and none of those appears.
+ * distinctive names, e-mails, phones, addresses and secrets — and none of those appears. Then
+ * a CRM (behind the real demo-crm adapter) answers garbage carrying planted personal data:
+ * none of it appears either.
  */
 import t from 'tap'
+import { createServer, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { gzipSync } from 'node:zlib'
 import type { InjectOptions } from 'fastify'
+import { buildApp } from '../../src/app.js'
+import { mappingFileFor } from '../../src/config/project-root.js'
+import { loadMappingTable } from '../../src/mapping/index.js'
+import { createDemoCrmAdapter } from '../../adapters/demo-crm/index.js'
 import { buildTestApp } from '../helpers/build-test-app.js'
 import { loggerOptions } from '../../src/http/logging.js'
 import { credentialHeaderNames } from '../../src/auth/client-registry.js'
@@ -208,4 +217,59 @@ t.test('no personal data and no secret in any log line', async (t) => {
     if (/[?&](api_key|email|lastName|firstName|phone|client_secret)=/.test(line)) found.push(`a query string in ${line.slice(0, 300)}`)
   }
   t.same(found, [], `${needles.length} distinctive values, none in ${lines.length} lines`)
+})
+
+t.test('a CRM answering garbage full of personal data: none of it reaches a log line', async (t) => {
+  const planted = { email: 'planted.crm@nowhere-mail.test', name: 'Zebulon-Marchbanks', phone: '+1 212 555 0199', street: '9 Quagga Crescent' }
+  const garbage = `{"CONTACT_ID":"C1","EMAIL":"${planted.email}","FNAME":"${planted.name}","PHONE":"${planted.phone}","STREET":"${planted.street}" oops`
+  // Each request gets the next bad answer: torn JSON, JSON under another content type, an error
+  // body whose "code" is personal data, HTML from a proxy, a torn body compressed.
+  const answers: Array<(res: ServerResponse) => void> = [
+    (res) => res.writeHead(200, { 'content-type': 'application/json' }).end(garbage),
+    (res) => res.writeHead(200, { 'content-type': `text/html; note="${planted.email}"` }).end(garbage),
+    (res) => res.writeHead(201, { 'content-type': 'application/json' }).end(garbage),
+    (res) => res.writeHead(409, { 'content-type': 'application/json' }).end(`{"error":{"code":"${planted.email}","message":"${planted.name}"}}`),
+    (res) => res.writeHead(500, { 'content-type': 'text/html' }).end(`<h1>${planted.name} ${planted.email}</h1>`),
+    (res) => res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' }).end(gzipSync(garbage)),
+    (res) => res.writeHead(200, { 'content-type': `${planted.email}/json` }).end(garbage)
+  ]
+  let next = 0
+  const crmServer = createServer((req, res) => {
+    req.resume()
+    req.on('end', () => answers[next++ % answers.length]!(res))
+  })
+  await new Promise<void>((resolve) => crmServer.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>((resolve) => { crmServer.closeAllConnections(); crmServer.close(() => resolve()) }))
+  const crmUrl = `http://127.0.0.1:${(crmServer.address() as AddressInfo).port}`
+
+  const lines: string[] = []
+  const config = validateConfig({
+    crm: { adapter: 'demo-crm', baseUrl: crmUrl, options: { apiKey: SECRETS.crm } },
+    resilience: { retry: { maxAttempts: 1 } },
+    auth: { clients: [{ id: 'pos-header', method: 'header', secrets: [SECRETS.header] }] }
+  })
+  const app = await buildApp({
+    config,
+    mapper: await loadMappingTable(mappingFileFor('demo-crm', '')),
+    logger: { ...loggerOptions('trace', credentialHeaderNames(config.auth)), stream: { write: (line: string) => void lines.push(line) } },
+    adapter: (log) => createDemoCrmAdapter({ baseUrl: crmUrl, settings: config.crm.options, requestTimeoutMs: config.crm.requestTimeoutMs, log })
+  })
+  t.teardown(() => app.close())
+  const as = { 'x-api-key': SECRETS.header }
+  const requests: InjectOptions[] = [
+    { method: 'GET', url: `${BASE}/C1`, headers: as },
+    { method: 'GET', url: `${BASE}?lastName=Marchbanks`, headers: as },
+    { method: 'POST', url: BASE, headers: as, payload: { profile: { firstName: 'Ann' } } },
+    { method: 'POST', url: BASE, headers: as, payload: { profile: { firstName: 'Bea' } } },
+    { method: 'GET', url: `${BASE}/C2`, headers: as },
+    { method: 'GET', url: `${BASE}/C3`, headers: as },
+    { method: 'GET', url: `${BASE}/C4`, headers: as }
+  ]
+  const statuses: number[] = []
+  for (const request of requests) statuses.push((await app.inject(request)).statusCode)
+  t.ok(statuses.every((s) => s >= 400), `every garbage answer refused: ${statuses.join(', ')}`)
+  const records = lines.map((l) => JSON.parse(l) as Record<string, unknown>)
+  t.ok(records.some((r) => r['msg'] === 'request failed' && typeof (r['err'] as Json | undefined)?.['stack'] === 'string'), 'the failures are logged, with their causes')
+  const found = lines.flatMap((line) => Object.values(planted).filter((v) => line.toLowerCase().includes(v.toLowerCase())).map((v) => `${v} in ${line.slice(0, 300)}`))
+  t.same(found, [], `none of the CRM's planted values in ${lines.length} lines`)
 })

@@ -37,32 +37,49 @@ function toE164(text: string, region: CountryCode | undefined): string {
 /**
  * libphonenumber-js builds its regular expressions on every parse (~6 µs a number), which made
  * phones most of a customer's mapping cost. The same few numbers are written again and again
- * (every update carries the profile), so results are remembered, bounded, per region.
+ * (every update carries the profile), so results are remembered, per region — but only what
+ * is worth remembering, and bounded in bytes, because the keys are request data:
+ * - successes only: a refusal answers a 400 and is not repeated by a working till, while
+ *   remembering refusals let a caller fill the memo with whatever it sent;
+ * - texts of at most MEMO_MAX_TEXT characters: a phone number, however punctuated, fits (the
+ *   SPI schema's maxLength keeps longer ones out anyway); a longer text is parsed every time;
+ * - at most MEMO_MAX_BYTES per memo (lru-cache's maxSize, sizes estimated by memoBytes).
  */
-const MEMO_ENTRIES = 10_000
+export const MEMO_MAX_TEXT = 32
+export const MEMO_MAX_BYTES = 1024 * 1024
+/** An entry's fixed cost: lru-cache's slots and the two strings' headers (an estimate on the safe side). */
+const MEMO_ENTRY_OVERHEAD = 96
 
-/** A remembered outcome; one shape for both kinds, so reading it stays monomorphic. */
-interface Outcome {
-  readonly ok: string
-  /** The refusal's reason, or undefined when `ok` holds the number. */
-  readonly error: string | undefined
+/** An entry's size: both strings at two bytes a character (V8's worst case) and the overhead. */
+function memoBytes(text: string, number: string): number {
+  return 2 * (text.length + number.length) + MEMO_ENTRY_OVERHEAD
 }
 
-function memoized(region: CountryCode | undefined): (text: string) => string {
-  const memo = new LRUCache<string, Outcome>({ max: MEMO_ENTRIES })
-  return (text) => {
-    let hit = memo.get(text)
-    if (hit === undefined) {
-      try {
-        hit = { ok: toE164(text, region), error: undefined }
-      } catch (err) {
-        if (!(err instanceof TransformError)) throw err
-        hit = { ok: '', error: err.message }
-      }
-      memo.set(text, hit)
-    }
-    if (hit.error !== undefined) throw new TransformError(hit.error)
-    return hit.ok
+/** A region's conversion and the memo behind it (`bytes`, `size` for tests). */
+export class PhoneMemo {
+  readonly #region: CountryCode | undefined
+  readonly #memo = new LRUCache<string, string>({ maxSize: MEMO_MAX_BYTES, sizeCalculation: (number, text) => memoBytes(text, number) })
+
+  constructor(region: CountryCode | undefined) {
+    this.#region = region
+  }
+
+  /** `text` in E.164; throws TransformError for a number that cannot exist. */
+  convert(text: string): string {
+    const hit = this.#memo.get(text)
+    if (hit !== undefined) return hit
+    const number = toE164(text, this.#region)
+    if (text.length <= MEMO_MAX_TEXT) this.#memo.set(text, number)
+    return number
+  }
+
+  /** Bytes the memo counts itself as holding. */
+  get bytes(): number {
+    return this.#memo.calculatedSize
+  }
+
+  get size(): number {
+    return this.#memo.size
   }
 }
 
@@ -77,12 +94,12 @@ export const e164Transform: ValueTransformDefinition = {
       if (!isSupportedCountry(param)) throw new TransformParamError(`unknown phone region "${param}" (expected an ISO country code such as US, GB, FR)`)
       region = param
     }
-    const convert = memoized(region)
+    const memo = new PhoneMemo(region)
     return {
-      write: (v) => convert(expectText(v)),
+      write: (v) => memo.convert(expectText(v)),
       read: (v) => {
         const text = expectText(v)
-        return isE164(text) ? text : convert(text)
+        return isE164(text) ? text : memo.convert(text)
       }
     }
   }

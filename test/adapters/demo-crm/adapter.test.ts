@@ -17,6 +17,7 @@ import { createSilentLogger } from '../../helpers/silent-logger.js'
 import type { SilentLogger } from '../../helpers/silent-logger.js'
 import { TEST_API_KEY, startDemoCrm } from '../../demo-crm/fixtures/harness.js'
 import { crmFailure as failure } from '../../helpers/expect-failure.js'
+import { isAddressableId, pathSegment } from '../../../adapters/shared/path-segment.js'
 
 interface Teardown {
   teardown(fn: () => unknown): void
@@ -394,4 +395,24 @@ t.test('a server answering bytes that are not HTTP → bad-response', async (t) 
   const adapter = adapterFor(t, `http://127.0.0.1:${port}`)
   const err = await failure(adapter.getCustomer('C1', context()))
   t.equal(err.kind, 'bad-response', 'unparsable HTTP → bad-response')
+})
+
+t.test('ids made of dots are never a path: not found, without a call', async (t) => {
+  const server = await faultServer(t)
+  const paths: string[] = []
+  server.behave((req, res) => {
+    paths.push(req.url ?? '')
+    send(200, 'application/json', '{"data":[],"total":0}')(req, res)
+  })
+  const adapter = adapterFor(t, server.url)
+  for (const id of ['.', '..', '...', '']) {
+    t.equal(await adapter.getCustomer(id, context()), null, `get "${id}": not found`)
+    t.equal(await adapter.updateCustomer(id, { FNAME: 'X' }, context()), null, `update "${id}": not found`)
+  }
+  t.same(paths, [], 'no request reached the CRM (it would have been GET /api/v1/ or above)')
+  t.equal(pathSegment('a.b'), 'a.b')
+  t.equal(pathSegment('a/../b?c'), 'a%2F..%2Fb%3Fc', 'anything else is one encoded segment')
+  for (const id of ['.', '..', '....', '']) t.throws(() => pathSegment(id), TypeError, `pathSegment("${id}") refuses to build a path`)
+  t.notOk(isAddressableId('..'))
+  t.ok(isAddressableId('.a.'))
 })

@@ -10,6 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import { createHubSpotAdapter } from '../../../adapters/hubspot/index.js'
+import { HubSpotClient } from '../../../adapters/hubspot/client.js'
 import { SEARCH_LIMITS, pageSizes, toFilterGroups } from '../../../adapters/hubspot/wire.js'
 import type { CallContext, CrmAdapter, CrmCriterion } from '../../../src/core/port.js'
 import { HUBSPOT_TOKEN, hubspotAdapter, loadHubSpotTable, startHubSpot } from '../../helpers/gateway-over-hubspot.js'
@@ -101,6 +102,17 @@ t.test('what the adapter sends: explicit properties, strings, partial PATCH, no 
   const calls = double.requests.length
   t.equal(await adapter.getCustomer('C00000001', ctx), null, 'a non-numeric id names no HubSpot contact: null')
   t.equal(await adapter.updateCustomer('../1001', { firstname: 'x' }, ctx), null)
+  for (const id of ['.', '..', '...', '%2E%2E']) {
+    t.equal(await adapter.getCustomer(id, ctx), null, `get "${id}": no contact (GET …/contacts/.. would list the contacts)`)
+    t.equal(await adapter.updateCustomer(id, { firstname: 'x' }, ctx), null, `update "${id}"`)
+  }
+  // Beneath the adapter's check, the client builds no path for such an id.
+  const client = new HubSpotClient({ baseUrl: double.url, accessToken: HUBSPOT_TOKEN, timeoutMs: 1000 })
+  t.teardown(() => client.close())
+  for (const id of ['.', '..']) {
+    t.throws(() => client.getContact(id, ['email'], ctx), TypeError, `HubSpotClient.getContact("${id}") refuses to build the URL`)
+    t.throws(() => client.updateContact(id, { email: 'x' }, ctx), TypeError, `HubSpotClient.updateContact("${id}")`)
+  }
   t.equal(await adapter.getCustomer('424242', ctx), null, 'an unknown numeric id: 404 → null')
   t.equal(await adapter.updateCustomer('424242', { firstname: 'x' }, ctx), null, 'PATCH 404 → null')
   t.equal(double.requests.length, calls + 2, 'the impossible ids made no call')
@@ -209,7 +221,7 @@ t.test("HubSpot's answers as failure kinds", async (t) => {
   const server = await rawServer(t)
   const adapter: CrmAdapter = hubspotAdapter(t, server.url, mapping, { requestTimeoutMs: 2000 })
   const ctx = context()
-  const error = (status: number, category: string, extra: Record<string, unknown> = {}) => ({ status: 'error', message: 'm', correlationId: 'c-1', category, ...extra })
+  const error = (status: number, category: string, extra: Record<string, unknown> = {}) => ({ status: 'error', message: 'm', correlationId: 'c033cdaa-2c40-4a64-ae48-b4cec88dad24', category, ...extra })
   const get = () => adapter.getCustomer('1001', ctx)
   const find = () => adapter.searchCustomers({ criteria: [crit(['email'], 'equals', 'a@b.co')], limit: 5, offset: 0 }, ctx)
   const create = () => adapter.createCustomer({ email: 'a@b.co' }, ctx)
@@ -218,8 +230,11 @@ t.test("HubSpot's answers as failure kinds", async (t) => {
   server.answer(json(400, error(400, 'VALIDATION_ERROR', { message: 'Property values were not valid: […]', errors: [{ message: 'Email address a@b is invalid', code: 'INVALID_EMAIL', context: { propertyName: ['email'] } }] })))
   const invalid = await failure(create())
   t.same([invalid.kind, invalid.field], ['rejected', 'email'], '400 VALIDATION_ERROR → rejected, naming the property')
-  t.match(invalid.message, /VALIDATION_ERROR c-1/, 'the log detail keeps the category and correlation id')
+  t.match(invalid.message, /VALIDATION_ERROR c033cdaa-2c40-4a64-ae48-b4cec88dad24/, 'the log detail keeps the category and correlation id')
   t.notMatch(invalid.message, /a@b/, 'but not the refused value')
+  server.answer(json(400, { status: 'error', message: 'm', category: 'planted@example.com', correlationId: 'Amelia Okafor', policyName: 'x y' }))
+  const planted = await failure(create())
+  t.equal(planted.message, 'createCustomer: HTTP 400 (unreadable) (unreadable) (unreadable)', 'words of the body that are not shaped like codes are not carried to the log')
   server.answer(json(400, error(400, 'VALIDATION_ERROR')))
   t.equal((await failure(find())).field, undefined, 'without errors[].context, no field')
 

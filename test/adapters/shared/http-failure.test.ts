@@ -8,6 +8,7 @@ import type { AxiosResponse } from 'axios'
 import t from 'tap'
 import { checkBaseUrl } from '../../../adapters/shared/http-client.js'
 import {
+  bodyWordForLog,
   classifyStatus,
   classifyTransportFailure,
   headerValue,
@@ -16,6 +17,7 @@ import {
 } from '../../../adapters/shared/http-failure.js'
 import { CrmFailure } from '../../../src/core/port.js'
 import type { CrmFailureKind } from '../../../src/core/port.js'
+import { serializeError } from '../../../src/http/logging.js'
 
 const live = new AbortController().signal
 
@@ -124,6 +126,22 @@ t.test('JSON bodies', async (t) => {
       `${what} → bad-response`
     )
   }
+})
+
+t.test("an unparseable answer's failure carries none of its text", async (t) => {
+  const planted = '{"EMAIL":"planted@example.com","FNAME":"Xanthippe" oops'
+  const failure = t.throws(() => parseJsonBody(response(200, { 'content-type': 'application/json' }, planted), 'getCustomer')) as CrmFailure
+  t.equal(failure.message, `getCustomer: HTTP 200 with a body that is not JSON (${planted.length} characters)`)
+  t.equal(failure.cause, undefined, "the parser's error (which quotes the text) is not kept as the cause")
+  const typed = t.throws(() => parseJsonBody(response(200, { 'content-type': 'text/html; name="planted@example.com"' }, planted), 'op')) as CrmFailure
+  t.equal(typed.message, 'op: HTTP 200 with content type "text/html", not JSON', 'a content type is logged as its media type only')
+  const odd = t.throws(() => parseJsonBody(response(200, { 'content-type': 'planted@example.com' }, planted), 'op')) as CrmFailure
+  t.notMatch(odd.message, /planted/, 'and not at all when it is no media type')
+  for (const f of [failure, typed, odd]) t.notMatch(JSON.stringify(serializeError(f)), /planted|Xanthippe/, 'nothing of it in the logged error')
+  t.equal(bodyWordForLog('DUPLICATE_EMAIL'), 'DUPLICATE_EMAIL')
+  t.equal(bodyWordForLog('c033cdaa-2c40-4a64-ae48-b4cec88dad24'), 'c033cdaa-2c40-4a64-ae48-b4cec88dad24')
+  t.equal(bodyWordForLog(undefined), '')
+  for (const v of ['planted@example.com', 'Xanthippe', 'A B', 42, {}]) t.equal(bodyWordForLog(v), '(unreadable)', `${JSON.stringify(v)} is not logged`)
 })
 
 t.test('base URLs', async (t) => {

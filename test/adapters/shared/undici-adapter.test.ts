@@ -7,7 +7,7 @@
 import http from 'node:http'
 import net from 'node:net'
 import type { AddressInfo } from 'node:net'
-import { gzipSync } from 'node:zlib'
+import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:zlib'
 import t from 'tap'
 import axios, { AxiosError, isCancel } from 'axios'
 import type { AxiosInstance, AxiosResponse, CreateAxiosDefaults, InternalAxiosRequestConfig } from 'axios'
@@ -253,6 +253,45 @@ t.test('limits: maxContentLength, the pool size limit, maxBodyLength', async (t)
   const err = await rejection(limited.get('/chunked'))
   t.equal(err.code, 'ERR_BAD_RESPONSE', 'a chunked answer over the pool limit (maxResponseBytes)')
   t.equal(classifyTransportFailure(err, new AbortController().signal, 'op')?.kind, 'bad-response', '… is a bad-response')
+})
+
+t.test('a compressed answer is limited by what it decompresses to: a gzip bomb is a bad-response', async (t) => {
+  const srv = await server(t)
+  // 32 MiB of zeros: ~32 KiB compressed, well under a 1 MiB limit as sent.
+  const inflated = 32 * 1024 * 1024
+  const bombs: Record<string, Buffer> = {
+    gzip: gzipSync(Buffer.alloc(inflated)),
+    deflate: deflateSync(Buffer.alloc(inflated)),
+    'raw-deflate': deflateRawSync(Buffer.alloc(inflated)),
+    br: brotliCompressSync(Buffer.alloc(inflated))
+  }
+  srv.behave((req, res) => {
+    const kind = req.url?.split('/').at(-1) ?? ''
+    const encoding = kind === 'raw-deflate' ? 'deflate' : kind === 'small' ? 'gzip' : kind
+    res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': encoding })
+    res.end(kind === 'small' ? gzipSync('{"ok":true}') : bombs[kind])
+  })
+  const limit = 1024 * 1024
+  const { viaHttp, viaUndici } = pair(t, { ...base(srv.url), maxContentLength: limit })
+  for (const kind of Object.keys(bombs)) {
+    t.ok(bombs[kind]!.length < limit, `${kind}: ${bombs[kind]!.length} bytes as sent`)
+    const before = process.memoryUsage().arrayBuffers
+    const err = await rejection(viaUndici.get(`/${kind}`))
+    const grew = process.memoryUsage().arrayBuffers - before
+    t.same([err.code, err.message], ['ERR_BAD_RESPONSE', `maxContentLength size of ${limit} exceeded`], `${kind}: over the limit once decompressed`)
+    t.ok(grew < 16 * limit, `${kind}: decompression stopped near the limit (${Math.round(grew / 1024)} KiB held, not ${inflated / 1024 / 1024} MiB)`)
+    t.equal(classifyTransportFailure(err, new AbortController().signal, 'op')?.kind, 'bad-response')
+  }
+  const viaAxios = await rejection(viaHttp.get('/gzip'))
+  t.same([viaAxios.code, viaAxios.message], ['ERR_BAD_RESPONSE', `maxContentLength size of ${limit} exceeded`], "as axios' own adapter reports it")
+  t.same((await viaUndici.get('/small')).data, '{"ok":true}', 'an answer under the limit is decompressed as before')
+  const client = createHttpClient({ baseUrl: srv.url, timeoutMs: 5000, maxResponseBytes: limit })
+  t.teardown(() => client.close())
+  const failure = await sendRequest(client, { method: 'GET', url: '/gzip', signal: new AbortController().signal }, { op: 'getCustomer', log: createSilentLogger() }).then(
+    () => undefined,
+    (err: unknown) => err as { kind?: string }
+  )
+  t.equal(failure?.kind, 'bad-response', "through the adapters' HTTP client: a bad-response")
 })
 
 t.test('timeouts and aborts', async (t) => {
