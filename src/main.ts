@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   // No POS client in development mode: one for this run, printed below (never an open gateway).
   const dev = withDevelopmentClient(effective)
   effective = dev.config
-  const gateway = await startGateway(effective, process.env['npm_package_version'] ?? '0.0.0')
+  const gateway = await startGateway(effective)
   process.stdout.write(
     [
       `gateway    ${gateway.url}${config.spi.prefix}/customers  (adapter ${config.crm.adapter}, mapping ${gateway.mappingFile})`,

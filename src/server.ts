@@ -20,7 +20,7 @@ export interface StartedGateway {
   readonly mapping: LiveMapping
 }
 
-export async function startGateway(config: GatewayConfig, version = '0.0.0'): Promise<StartedGateway> {
+export async function startGateway(config: GatewayConfig): Promise<StartedGateway> {
   const factory = resolveAdapterFactory(config.crm.adapter)
   if (!config.crm.baseUrl) {
     throw new Error(`crm.baseUrl (env CRM_BASE_URL) is required for the "${config.crm.adapter}" adapter`)
@@ -35,7 +35,6 @@ export async function startGateway(config: GatewayConfig, version = '0.0.0'): Pr
   const app = await buildApp({
     config,
     mapper,
-    version,
     adapter: (log) =>
       factory({
         baseUrl: config.crm.baseUrl,

@@ -16,6 +16,7 @@ import type { Authenticator } from '../auth/authenticator.js'
 import { parseBasicHeader } from '../auth/basic-header.js'
 import { logFailure } from '../auth/auth-hook.js'
 import { sendError, toGatewayError } from '../http/error-handler.js'
+import { tokenRouteDoc, tokenRouteSchema } from './token-doc.js'
 
 export interface TokenRouteOptions {
   readonly path: string
@@ -54,7 +55,10 @@ export const tokenRoutes: FastifyPluginAsync<TokenRouteOptions> = async (app, op
   })
   app.setErrorHandler(oauthErrorHandler)
 
-  app.post(opts.path, { config: { auth: 'none' }, bodyLimit: TOKEN_BODY_LIMIT_BYTES, schema: { hide: true } }, async (request, reply) => {
+  // The schema serializes the answers and documents the endpoint; the request is checked by
+  // readTokenRequest (RFC 6749's errors), so its parts are documented only (tokenRouteDoc).
+  const route = { config: { auth: 'none', swaggerTransform: tokenRouteDoc }, bodyLimit: TOKEN_BODY_LIMIT_BYTES, schema: tokenRouteSchema } as const
+  app.post(opts.path, route, async (request, reply) => {
     const { clientId, clientSecret } = readTokenRequest(request)
     const check = opts.authenticator.checkClientSecret(clientId, clientSecret)
     if (!check.ok) {

@@ -1,6 +1,11 @@
 /**
  * SEARCH_CUSTOMERS' query string (CONTRACT §4): the Customer Search layout's field names,
  * `phone` with its aliases, limit and offset. Unknown parameters are ignored.
+ *
+ * `limit` and `offset` are integers in the route's schema, but a query string holds text and
+ * the app validates without type coercion: the route reads them first (readPagingParams, a
+ * preValidation hook), turning each into its number or refusing it with PAGING_OUT_OF_RANGE
+ * naming the parameter, so the schema then checks numbers. parseSearchQuery takes either.
  */
 import { GatewayError } from './error-catalogue.js'
 import type { SearchParam } from './customer-schema.js'
@@ -25,6 +30,22 @@ const PARAM_NAMES: Readonly<Record<string, SearchParam>> = {
 }
 
 export const MAX_LIMIT = 100
+/** The largest offset: beyond it a number is no longer exact. */
+export const MAX_OFFSET = Number.MAX_SAFE_INTEGER
+
+/**
+ * Reads `limit` and `offset` of a parsed query string in place: a number for each given as
+ * whole decimal text (the first, when repeated), gone when blank (the schema's default then
+ * applies), PAGING_OUT_OF_RANGE naming the parameter for anything else or out of range.
+ */
+export function readPagingParams(query: Record<string, unknown>): void {
+  for (const [field, min, max] of [['limit', 1, MAX_LIMIT], ['offset', 0, MAX_OFFSET]] as const) {
+    if (!Object.hasOwn(query, field)) continue
+    const n = parseWhole(query[field], undefined, field, min, max)
+    if (n === undefined) delete query[field]
+    else query[field] = n
+  }
+}
 
 export function parseSearchQuery(query: Readonly<Record<string, unknown>>, defaultLimit: number): SearchRequest {
   const criteria = new Map<SearchParam, string>()
@@ -37,7 +58,7 @@ export function parseSearchQuery(query: Readonly<Record<string, unknown>>, defau
     if (!criteria.has(param)) criteria.set(param, trimmed)
   }
   const limit = parseWhole(query['limit'], defaultLimit, 'limit', 1, MAX_LIMIT)
-  const offset = parseWhole(query['offset'], 0, 'offset', 0, Number.MAX_SAFE_INTEGER)
+  const offset = parseWhole(query['offset'], 0, 'offset', 0, MAX_OFFSET)
   if (criteria.size === 0) throw new GatewayError('SEARCH_CRITERIA_REQUIRED')
   return { criteria: [...criteria], limit, offset }
 }
@@ -47,10 +68,15 @@ function single(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined
 }
 
-function parseWhole(raw: unknown, fallback: number, field: 'limit' | 'offset', min: number, max: number): number {
-  const text = single(raw)
-  if (text === undefined || text.trim() === '') return fallback
-  const n = /^\d{1,16}$/.test(text.trim()) ? Number(text.trim()) : NaN
+function parseWhole<F extends number | undefined>(raw: unknown, fallback: F, field: 'limit' | 'offset', min: number, max: number): number | F {
+  const first = Array.isArray(raw) ? (raw[0] as unknown) : raw
+  let n: number
+  if (typeof first === 'number') n = first
+  else {
+    const text = single(first)
+    if (text === undefined || text.trim() === '') return fallback
+    n = /^\d{1,16}$/.test(text.trim()) ? Number(text.trim()) : NaN
+  }
   if (!Number.isSafeInteger(n) || n < min || n > max) {
     throw new GatewayError('PAGING_OUT_OF_RANGE', { params: { field, reason: field } })
   }

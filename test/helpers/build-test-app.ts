@@ -4,12 +4,16 @@
  * Every SPI route needs credentials, so the app has a default POS client (a static secret in
  * `x-api-key`) and `inject` sends its credentials; `app.inject` sends none. Tests about
  * authentication configure `auth.clients` themselves, which replaces the default client.
+ *
+ * Every answer the app gives is checked against its own OpenAPI document (./answer-check.ts):
+ * one that breaks it fails the test when the app closes.
  */
 import type { FastifyInstance, FastifyServerOptions, InjectOptions, LightMyRequestResponse } from 'fastify'
 import { buildApp } from '../../src/app.js'
 import type { GatewayConfig } from '../../src/config/config-schema.js'
 import { validateConfig } from '../../src/config/load-config.js'
 import { MemoryCrm, identityMapper } from './memory-crm.js'
+import { checkAnswers, type AnswerCheck } from './answer-check.js'
 
 export const TEST_CLIENT_ID = 'test-pos'
 export const TEST_SECRET = 'test-secret-0123456789abcdef'
@@ -22,6 +26,8 @@ export interface TestApp {
   config: GatewayConfig
   /** `app.inject` as the default test client (headers given in `options` win). */
   inject: (options: InjectOptions) => Promise<LightMyRequestResponse>
+  /** The answers checked against /openapi.json so far, and what broke it. */
+  answers: AnswerCheck
 }
 
 export interface TestAppOptions {
@@ -42,10 +48,11 @@ export async function buildTestApp(overrides: Record<string, unknown> = {}, opti
     logger: options.logger ?? false,
     ...(options.now ? { now: options.now } : {})
   })
+  const answers = checkAnswers(app)
   await app.ready()
   const inject = (o: InjectOptions): Promise<LightMyRequestResponse> =>
     app.inject({ ...o, headers: { ...AUTH_HEADERS, ...o.headers } })
-  return { app, crm, config, inject }
+  return { app, crm, config, inject, answers }
 }
 
 /** The default test client, unless the overrides configure clients of their own. */

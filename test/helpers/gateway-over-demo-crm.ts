@@ -11,6 +11,7 @@ import { loadMappingTable } from '../../src/mapping/index.js'
 import { createDemoCrmAdapter } from '../../adapters/demo-crm/index.js'
 import { TEST_API_KEY } from '../demo-crm/fixtures/harness.js'
 import { AUTH_HEADERS, TEST_CLIENT_ID, TEST_SECRET } from './build-test-app.js'
+import { checkAnswers } from './answer-check.js'
 
 interface Teardown {
   teardown(fn: () => unknown): void
@@ -38,6 +39,8 @@ export async function startGateway(t: Teardown, crmUrl: string, overrides: Recor
     logger: false,
     adapter: (log) => createDemoCrmAdapter({ baseUrl: crmUrl, settings: config.crm.options, requestTimeoutMs: config.crm.requestTimeoutMs, log })
   })
+  // Every answer is checked against the app's own OpenAPI document; one that breaks it fails the test at teardown.
+  checkAnswers(app)
   await app.ready()
   t.teardown(() => app.close())
   return { app, inject: (o) => app.inject({ ...o, headers: { ...AUTH_HEADERS, ...o.headers } }) }

@@ -15,6 +15,7 @@ import { resolveAdapterFactory } from '../../adapters/index.js'
 import { startHubSpotDouble } from '../fakes/hubspot-double.js'
 import type { HubSpotDouble, HubSpotDoubleOptions, PropertyDefinition } from '../fakes/hubspot-double.js'
 import { AUTH_HEADERS, TEST_CLIENT_ID, TEST_SECRET } from './build-test-app.js'
+import { checkAnswers } from './answer-check.js'
 import { createSilentLogger } from './silent-logger.js'
 
 interface Teardown {
@@ -100,6 +101,8 @@ export async function startGatewayOverHubSpot(t: Teardown, crmUrl: string, overr
         readFields: () => mapping.readFields
       })
   })
+  // Every answer is checked against the app's own OpenAPI document; one that breaks it fails the test at teardown.
+  checkAnswers(app)
   await app.ready()
   t.teardown(() => app.close())
   return { app, mapping, inject: (o) => app.inject({ ...o, headers: { ...AUTH_HEADERS, ...o.headers } }) }

@@ -326,3 +326,133 @@ t.test('configuration: prefix and bare envelope', async (t) => {
   t.ok(Array.isArray(s.json()), 'search answers a bare array')
   t.equal((await inject({ method: 'GET', url: `${BASE}?firstName=gi` })).statusCode, 404, 'the default prefix is gone')
 })
+
+t.test('SEARCH paging: integers read from the query string, checked against their bounds', async (t) => {
+  const { app, crm, inject, answers } = await buildTestApp({ spi: { searchDefaultLimit: 7 } })
+  t.teardown(() => app.close())
+  await inject({ method: 'POST', url: BASE, payload: { profile: { lastName: 'Page' } } })
+  const paged = async (qs: string): Promise<{ limit: number; offset: number } | undefined> => {
+    const r = await inject({ method: 'GET', url: `${BASE}?lastName=pa${qs}` })
+    t.equal(r.statusCode, 200, `?lastName=pa${qs}: 200`)
+    const q = crm.lastQuery.at(-1)
+    return q && { limit: q.limit, offset: q.offset }
+  }
+  t.strictSame(await paged(''), { limit: 7, offset: 0 }, 'defaults: the configured limit, offset 0')
+  t.strictSame(await paged('&limit=5&offset=3'), { limit: 5, offset: 3 }, 'numbers reach the service as numbers')
+  t.strictSame(await paged('&limit=100&offset=0'), { limit: 100, offset: 0 }, 'the bounds themselves')
+  t.strictSame(await paged('&limit=&offset='), { limit: 7, offset: 0 }, 'blank: the defaults')
+  t.strictSame(await paged('&limit=%2005'), { limit: 5, offset: 0 }, 'spaces and leading zeros')
+  t.strictSame(await paged('&limit=2&limit=9'), { limit: 2, offset: 0 }, 'repeated: the first')
+
+  for (const [qs, field] of [
+    ['limit=0', 'limit'],
+    ['limit=101', 'limit'],
+    ['limit=1.5', 'limit'],
+    ['limit=-3', 'limit'],
+    ['limit=ten', 'limit'],
+    ['offset=-1', 'offset'],
+    ['offset=1e3', 'offset'],
+    ['offset=99999999999999999', 'offset']
+  ] as const) {
+    const r = await inject({ method: 'GET', url: `${BASE}?lastName=pa&${qs}`, headers: { 'accept-language': 'en' } })
+    t.equal(r.statusCode, 400, `${qs}: 400`)
+    t.equal(r.json().errorCode, 'PAGING_OUT_OF_RANGE', `${qs}: PAGING_OUT_OF_RANGE`)
+    t.match(r.json().errorMessage, new RegExp(`^Invalid value for ${field}: must be a whole number`), `${qs}: the message names ${field}`)
+  }
+  t.ok(answers.checked() > 10, 'every answer was checked against the document')
+})
+
+t.test('over-long text: 400 INVALID_REQUEST naming the field, "is too long"', async (t) => {
+  const { app, inject } = await buildTestApp()
+  t.teardown(() => app.close())
+  const id = (await inject({ method: 'POST', url: BASE, payload: { profile: { firstName: 'Long' } } })).json().customer.profile.customerId as string
+  const x = (n: number): string => 'x'.repeat(n)
+  const fits = await inject({
+    method: 'POST',
+    url: BASE,
+    payload: { profile: { firstName: x(255), email: `${x(244)}@example.c`, phoneMobile: '1'.repeat(32) }, addressList: [{ city: x(255) }] }
+  })
+  t.equal(fits.statusCode, 200, 'every text at its maximum is accepted')
+
+  const cases: Array<[string, string, string, Json]> = [
+    ['POST', BASE, 'profile.firstName', { profile: { firstName: x(256) } }],
+    ['POST', BASE, 'profile.email', { customer: { profile: { email: `${x(245)}@example.c` } } }],
+    ['POST', BASE, 'profile.phoneMobile', { profile: { phoneMobile: '1'.repeat(33) } }],
+    ['POST', BASE, 'profile.address.addressLine1', { profile: { address: { addressLine1: x(256) } } }],
+    ['POST', BASE, 'addressList.0.postalCode', { addressList: [{ postalCode: x(33) }] }],
+    ['POST', BASE, 'storeAttribution.storeId', { storeAttribution: { storeId: x(129) } }],
+    ['POST', BASE, 'loyaltyProfile.currentTier.name', { loyaltyProfile: { currentTier: { name: x(256) } } }],
+    ['POST', BASE, 'profile.birthday', { profile: { birthday: x(33) } }],
+    ['PUT', BASE, 'profile.lastName', { profile: { customerId: id, lastName: x(256) } }],
+    ['PUT', `${BASE}/${id}`, 'consents', { consents: { smsSignUp: true }, profile: { salutation: x(256) } }]
+  ]
+  for (const [method, url, field, payload] of cases) {
+    const r = await inject({ method: method, url, payload })
+    const expected = field === 'consents' ? 'profile.salutation' : field
+    t.equal(r.statusCode, 400, `${method} ${expected}: 400`)
+    t.equal(r.json().errorCode, 'INVALID_REQUEST')
+    t.equal(r.json().errorMessage, `Invalid value for ${expected}: is too long.`, `${method} ${expected}: named, too long`)
+  }
+  const search = await inject({ method: 'GET', url: `${BASE}?lastName=${x(256)}` })
+  t.equal(search.statusCode, 400, 'a search criterion too')
+  t.equal(search.json().errorMessage, 'Invalid value for lastName: is too long.')
+  const longId = await inject({ method: 'PUT', url: BASE, payload: { profile: { customerId: x(129) } } })
+  t.equal(longId.json().errorCode, 'INVALID_CUSTOMER_ID', 'an id over 128 characters is no id')
+})
+
+t.test('PUT without an id, and ids that are not ids', async (t) => {
+  const { app, crm, inject } = await buildTestApp()
+  t.teardown(() => app.close())
+  const id = (await inject({ method: 'POST', url: BASE, payload: { profile: { firstName: 'Ida' } } })).json().customer.profile.customerId as string
+  const before = crm.calls.update
+
+  for (const payload of [{}, { profile: { firstName: 'X' } }, { customer: { profile: { firstName: 'X' } } }, { profile: { customerId: '' } }, { profile: { customerId: null, firstName: 'X' } }, { profile: null, consents: { eReceipt: true } }]) {
+    const r = await inject({ method: 'PUT', url: BASE, payload })
+    t.equal(r.statusCode, 400, `PUT /customers ${JSON.stringify(payload)}: 400`)
+    t.equal(r.json().errorCode, 'CUSTOMER_ID_REQUIRED')
+  }
+  const byPath = await inject({ method: 'PUT', url: `${BASE}/${id}`, payload: { customer: { consents: { eReceipt: true } } } })
+  t.equal(byPath.statusCode, 200, 'PUT /customers/{id}: the id is in the path, none needed in the body')
+  t.equal(byPath.json().customer.consents.eReceipt, true)
+  const same = await inject({ method: 'PUT', url: `${BASE}/${id}`, payload: { profile: { customerId: id, lastName: 'Ivy' } } })
+  t.equal(same.statusCode, 200, 'or the same one')
+  const mismatch = await inject({ method: 'PUT', url: `${BASE}/${id}`, payload: { profile: { customerId: '' } } })
+  t.equal(mismatch.json().errorCode, 'CUSTOMER_ID_MISMATCH', 'a different one (empty included) is a mismatch')
+
+  // (`..` in a URL path is resolved away before routing: …/customers/.. is another address.)
+  for (const bad of ['...', '.%2E.', 'a%2Fb', 'a%20b']) {
+    const get = await inject({ method: 'GET', url: `${BASE}/${bad}` })
+    t.equal(get.json().errorCode, 'INVALID_CUSTOMER_ID', `GET …/${bad}: INVALID_CUSTOMER_ID`)
+    const put = await inject({ method: 'PUT', url: `${BASE}/${bad}`, payload: { profile: { firstName: 'X' } } })
+    t.equal(put.json().errorCode, 'INVALID_CUSTOMER_ID', `PUT …/${bad}: INVALID_CUSTOMER_ID`)
+    t.match(put.json().errorMessage, /customerId/)
+  }
+  for (const bad of ['.', '..', 'a b', 'a/b']) {
+    const r = await inject({ method: 'PUT', url: BASE, payload: { profile: { customerId: bad } } })
+    t.equal(r.json().errorCode, 'INVALID_CUSTOMER_ID', `PUT body id "${bad}": INVALID_CUSTOMER_ID`)
+    t.match(r.json().errorMessage, /profile\.customerId/)
+  }
+  t.equal(crm.calls.update, before + 2, 'none of the refused updates reached the CRM')
+})
+
+t.test('what the contract accepts stays accepted: null anywhere, any e-mail text, a create’s ignored id', async (t) => {
+  const { app, inject } = await buildTestApp()
+  t.teardown(() => app.close())
+  const r = await inject({
+    method: 'POST',
+    url: BASE,
+    payload: {
+      profile: { customerId: 'whatever / ignored', firstName: 'Nia', lastName: null, email: 'not an e-mail', birthday: null, address: null, taxInfo: null },
+      consents: { smsSignUp: null, eReceipt: true },
+      loyaltyProfile: null,
+      storeAttribution: { storeId: null },
+      addressList: [null, { city: null, addressLine1: '1 A St' }],
+      orderList: null
+    }
+  })
+  t.equal(r.statusCode, 200, `accepted: ${r.body.slice(0, 200)}`)
+  const c = r.json().customer
+  t.equal(c.profile.email, 'not an e-mail', 'an e-mail is text to the contract')
+  t.not(c.profile.customerId, 'whatever / ignored', 'the CRM assigns the id')
+  t.same(c.addressList, [{ addressLine1: '1 A St' }])
+})

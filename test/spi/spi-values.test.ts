@@ -1,11 +1,13 @@
 /**
  * SPI value rules that do not need a server: birthdays, envelopes, the search query,
- * localized messages with their reasons.
+ * localized messages with their reasons, the scenario examples the document embeds.
  */
 import t from 'tap'
+import { readFileSync, readdirSync } from 'node:fs'
 import { normalizeBirthday } from '../../src/spi/birthday.js'
 import { cleanCustomerInput, unwrapCustomer, wrapCustomerJson } from '../../src/spi/envelope.js'
-import { parseSearchQuery } from '../../src/spi/search-query.js'
+import { parseSearchQuery, readPagingParams } from '../../src/spi/search-query.js'
+import { SCENARIO_PAIRS } from '../../src/spi/examples.js'
 import { localizeError } from '../../src/spi/localize-error.js'
 import { GatewayError } from '../../src/spi/error-catalogue.js'
 
@@ -48,6 +50,34 @@ t.test('search query: criteria, aliases, paging', async (t) => {
   t.throws(() => parseSearchQuery({ limit: '5' }, 20), { code: 'SEARCH_CRITERIA_REQUIRED' })
   t.throws(() => parseSearchQuery({ email: 'a', limit: '1e2' }, 20), { code: 'PAGING_OUT_OF_RANGE', params: { field: 'limit' } })
   t.throws(() => parseSearchQuery({ email: 'a', offset: '1.5' }, 20), { code: 'PAGING_OUT_OF_RANGE', params: { field: 'offset' } })
+  t.strictSame(parseSearchQuery({ email: 'a', limit: 5, offset: 0 }, 20), { criteria: [['email', 'a']], limit: 5, offset: 0 }, 'paging already read as numbers')
+  t.throws(() => parseSearchQuery({ email: 'a', limit: 101 }, 20), { code: 'PAGING_OUT_OF_RANGE', params: { field: 'limit' } })
+})
+
+t.test('paging read as numbers before the schema checks them (SEARCH preValidation)', async (t) => {
+  const read = (query: Record<string, unknown>): Record<string, unknown> => {
+    readPagingParams(query)
+    return query
+  }
+  t.strictSame(read({ limit: '5', offset: '10', email: 'a' }), { limit: 5, offset: 10, email: 'a' }, 'whole numbers become numbers')
+  t.strictSame(read({ limit: ' 007 ' }), { limit: 7 }, 'leading zeros and spaces are fine')
+  t.same(read({ limit: '', offset: '  ' }), {}, 'blank: gone, so the schema default applies')
+  t.strictSame(read({ limit: ['3', '9'] }), { limit: 3 }, 'repeated: the first')
+  t.same(read({}), {}, 'absent: left absent')
+  t.strictSame(read({ offset: String(Number.MAX_SAFE_INTEGER) }), { offset: Number.MAX_SAFE_INTEGER })
+  for (const [field, value] of [['limit', '0'], ['limit', '101'], ['limit', '1e2'], ['limit', '-1'], ['limit', 'ten'], ['limit', '2.0'], ['offset', '-1'], ['offset', '1.5'], ['offset', '99999999999999999'], ['offset', '0x10']] as const) {
+    t.throws(() => read({ [field]: value }), { code: 'PAGING_OUT_OF_RANGE', params: { field, reason: field } }, `${field}=${value}: PAGING_OUT_OF_RANGE naming ${field}`)
+  }
+})
+
+t.test('the scenario examples the OpenAPI document embeds are the fixture files', async (t) => {
+  const dir = new URL('../fixtures/spi-examples/', import.meta.url)
+  const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort()
+  t.same(Object.keys(SCENARIO_PAIRS).sort(), files.map((f) => f.replace(/\.json$/, '')), 'one pair entry per fixture file')
+  for (const file of files) {
+    const name = file.replace(/\.json$/, '') as keyof typeof SCENARIO_PAIRS
+    t.strictSame(SCENARIO_PAIRS[name], JSON.parse(readFileSync(new URL(file, dir), 'utf8')), `${file}: embedded as it is`)
+  }
 })
 
 t.test('localized messages substitute field, reason and retry', async (t) => {
