@@ -102,7 +102,17 @@ export class CreateDedup<T> {
     const existing = this.#live(byKey, now) ?? this.#live(byBody, now)
     if (existing && existing.bodyHash !== bodyHash) throw new GatewayError('IDEMPOTENCY_KEY_REUSED')
     if (existing?.state.kind === 'done') return { value: existing.state.value, outcome: 'replayed' }
-    if (existing?.state.kind === 'pending') return { value: await waitFor(existing.state.result, signal), outcome: 'replayed' }
+    if (existing?.state.kind === 'pending') {
+      try {
+        return { value: await waitFor(existing.state.result, signal), outcome: 'replayed' }
+      } catch (err) {
+        // The create it joined ended without knowing whether it happened: a joiner with time
+        // left does what any retry does next, and looks for it (the entry is 'unknown' now).
+        const settled = existing.state as Entry<T>['state'] // set again by the create that ended
+        if (signal.aborted || !mayHaveApplied(err) || settled.kind !== 'unknown') throw err
+        return this.run(client, idempotencyKey, body, signal, mayHaveApplied, create)
+      }
+    }
 
     // A retry of a create whose outcome is unknown keeps its first marker and its window.
     const entry: Entry<T> = existing ?? { bodyHash, marker: markerOf(client, bodyHash, now, this.#windowMs), at: now, answerBytes: 0, state: { kind: 'unknown' } }

@@ -128,3 +128,27 @@ t.test('the fingerprint of a body nested deeper than the limit is a 400, never a
   const dedup = new CreateDedup<string>({ windowSeconds: 120, maxEntries: 10 })
   await t.rejects(dedup.run('pos', undefined, deep, open(), mayHaveApplied, async () => 'C1'), { code: 'INVALID_REQUEST' })
 })
+
+t.test('a retry that joined a create which then timed out looks for what it made, with its own time', async (t) => {
+  const clock = useClock(t)
+  const dedup = new CreateDedup<string>({ windowSeconds: 120, maxEntries: 100 })
+  const attempts: CreateAttempt[] = []
+  const body = { profile: { firstName: 'J' } }
+  let fail!: () => void
+  const first = dedup
+    .run('pos', undefined, body, open(), mayHaveApplied, (a) => {
+      attempts.push(a)
+      return new Promise<string>((_resolve, reject) => (fail = () => reject(spiError('timeout'))))
+    })
+    .catch((err: unknown) => err)
+  const joined = dedup.run('pos', undefined, body, open(), mayHaveApplied, async (a) => {
+    attempts.push(a)
+    return 'C1 (found by its marker)'
+  })
+  await clock.tickAsync(10)
+  fail()
+  t.match(await first, { code: 'CRM_TIMEOUT' }, 'the first caller hears its timeout')
+  t.same(await joined, { value: 'C1 (found by its marker)', outcome: 'replayed' }, 'the joiner, with time left, reconciles')
+  t.same(attempts.map((a) => a.earlierOutcomeUnknown), [false, true])
+  t.equal(attempts[1]?.marker, attempts[0]?.marker)
+})

@@ -155,14 +155,20 @@ for (const timing of Object.keys(TIMINGS) as TimingName[]) {
     const base = `${await listen(gw.app)}${SPI}`
     // No e-mail: nothing in the CRM would refuse a second customer.
     const body = { profile: { firstName: `Patient${timing}`, lastName: 'Till' } }
-    await proxy.setFault({ kind: 'late-answer', delayMs: Math.round(deadlineMs * 0.9) }, { match: { method: 'POST' } })
-    const patience = Math.round(deadlineMs * 0.25)
-    for (let i = 0; i < 3; i++) t.equal(await pos(base, { method: 'POST', body, giveUpMs: patience }), 'gave up', `attempt ${i + 1}: the till gives up`)
+    await proxy.setFault({ kind: 'late-answer', delayMs: Math.round(deadlineMs * 0.7) }, { match: { method: 'POST' } })
+    const patience = Math.round(deadlineMs * 0.2)
+    const tries: Array<Awaited<ReturnType<typeof pos>>> = []
+    for (let i = 0; i < 3; i++) tries.push(await pos(base, { method: 'POST', body, giveUpMs: patience }))
+    t.equal(tries[0], 'gave up', 'the till gives up on the first attempt')
     const last = await answered(base, { method: 'POST', body })
     t.equal(last.status, 200, 'the last retry is answered')
     const made = await contactsWhere(crm, `FNAME:eq:${body.profile.firstName}`)
     t.equal(made.length, 1, 'the CRM holds one customer')
     t.equal(last.json.customer.profile.customerId, made[0]?.['CONTACT_ID'], 'the one answered')
+    for (const answer of tries) {
+      // On a loaded machine a retry may be answered before its till gives up: with the same customer.
+      if (answer !== 'gave up') t.equal(answer.json.customer.profile.customerId, made[0]?.['CONTACT_ID'], 'an answered retry: the same customer')
+    }
     t.equal(proxy.forwardedRequests().filter((r) => r.method === 'POST').length, 1, 'created once')
   })
 
