@@ -52,7 +52,7 @@ t.test('no tracked file names a path outside the repository', async (t) => {
 })
 
 t.test('the check finds what it must', async (t) => {
-  t.match(outsideReferences('README.md', 'see ../shared/spi/CONTRACT.md'), [/leads outside/])
+  t.match(outsideReferences('README.md', 'see ../outside-the-repo/CONTRACT.md'), [/leads outside/])
   if (parentIsTelling) t.match(outsideReferences('mappings/demo-crm.yaml', `# ${parent}/shared/spi/CONTRACT.md`), [/folder above/])
   t.match(outsideReferences('test/x.test.ts', `const f = '${root}/mappings/x.yaml'`), [/absolute path/])
   t.same(outsideReferences('adapters/demo-crm/client.ts', "import { x } from '../shared/http-client.js'"), [], 'a relative import inside the repository is fine')
