@@ -21,6 +21,7 @@ import { LRUCache } from 'lru-cache'
 import { GatewayError } from '../spi/error-catalogue.js'
 import { MAX_JSON_DEPTH } from '../spi/json-depth.js'
 import { waitFor } from './wait-for.js'
+import { mayHaveApplied } from './resilience/failure-policy.js'
 
 export interface CreateDedupOptions {
   readonly windowSeconds: number
@@ -85,14 +86,13 @@ export class CreateDedup<T> {
    * Runs `create` unless the same create ran within the window; then joins or answers it.
    * `client` scopes keys and bodies: one client's never match another's. `signal` is the
    * caller's: it stops waiting for a create it joined (the create goes on for the others).
-   * `mayHaveApplied(err)` says whether a failure leaves the outcome unknown.
+   * Whether a failure leaves the outcome unknown is failure-policy.ts's mayHaveApplied.
    */
   async run(
     client: string,
     idempotencyKey: string | undefined,
     body: unknown,
     signal: AbortSignal,
-    mayHaveApplied: (err: unknown) => boolean,
     create: (attempt: CreateAttempt) => Promise<T>
   ): Promise<{ value: T; outcome: DedupOutcome }> {
     const bodyHash = hashBody(body)
@@ -110,7 +110,7 @@ export class CreateDedup<T> {
         // left does what any retry does next, and looks for it (the entry is 'unknown' now).
         const settled = existing.state as Entry<T>['state'] // set again by the create that ended
         if (signal.aborted || !mayHaveApplied(err) || settled.kind !== 'unknown') throw err
-        return this.run(client, idempotencyKey, body, signal, mayHaveApplied, create)
+        return this.run(client, idempotencyKey, body, signal, create)
       }
     }
 

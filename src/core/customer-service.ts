@@ -3,7 +3,7 @@
  * mean, independent of how a CRM stores a customer. It speaks SPI customers on one side and,
  * through the mapper and the adapter port, CRM records on the other.
  */
-import type { Address, Customer } from '../spi/customer-schema.js'
+import { CUSTOMER_ID_PATTERN, MAX_LENGTH, type Address, type Customer } from '../spi/customer-schema.js'
 import { GatewayError, isGatewayError } from '../spi/error-catalogue.js'
 import { normalizeBirthday } from '../spi/birthday.js'
 import type { SearchRequest } from '../spi/search-query.js'
@@ -18,19 +18,16 @@ import { phoneQuery, type PhoneQuery } from './phone-number.js'
 import { planUpdate } from './update-plan.js'
 import type { CacheOutcome, ReadCache } from './read-cache.js'
 import type { CreateAttempt, CreateDedup } from './create-dedup.js'
-import { mayHaveApplied } from './resilience/failure-policy.js'
 
-/** Ids reach CRM URL paths: refuse anything that is not a plausible id before encoding it. */
-const CUSTOMER_ID = /^[A-Za-z0-9._~:@-]{1,128}$/
 /**
- * `.` and `..` survive encodeURIComponent and are dot segments to URL resolution (RFC 3986
- * §5.2.4, WHATWG URL): `…/contacts/..` would become a request for the CRM's collection above.
- * No CRM id is made of dots only, so all such ids are refused (SECURITY.md § Hostile input).
+ * Ids reach CRM URL paths: refuse anything that is not a plausible id before encoding it. The
+ * rule is the one /openapi.json documents (CUSTOMER_ID_PATTERN: not dots alone either — `..`
+ * would survive encoding and walk the CRM's paths, SECURITY.md § Hostile input).
  */
-const DOTS_ONLY = /^\.+$/
+const CUSTOMER_ID = new RegExp(CUSTOMER_ID_PATTERN)
 
 export function assertCustomerId(id: string, field: string): void {
-  if (!CUSTOMER_ID.test(id) || DOTS_ONLY.test(id)) throw new GatewayError('INVALID_CUSTOMER_ID', { params: { field } })
+  if (id.length > MAX_LENGTH.id || !CUSTOMER_ID.test(id)) throw new GatewayError('INVALID_CUSTOMER_ID', { params: { field } })
 }
 
 export interface CustomerServiceDeps {
@@ -109,7 +106,7 @@ export class CustomerService {
       }
     }
     if (!this.#dedup) return run(undefined)
-    const { value, outcome } = await this.#dedup.run(options.client, options.idempotencyKey, request, ctx.signal, mayHaveApplied, run)
+    const { value, outcome } = await this.#dedup.run(options.client, options.idempotencyKey, request, ctx.signal, run)
     if (outcome === 'replayed') this.#events.createReplayed?.()
     return value
   }

@@ -6,7 +6,6 @@ import t from 'tap'
 import FakeTimers from '@sinonjs/fake-timers'
 import { CreateDedup, canonicalJson, type CreateAttempt } from '../../src/core/create-dedup.js'
 import { CrmFailure } from '../../src/core/port.js'
-import { mayHaveApplied } from '../../src/core/resilience/failure-policy.js'
 import { GatewayError } from '../../src/spi/error-catalogue.js'
 import { MAX_JSON_DEPTH } from '../../src/spi/json-depth.js'
 
@@ -30,7 +29,7 @@ t.test('one CRM call per create, key reuse refused, refusals forgotten, the wind
     attempts.push(attempt)
     return `C${attempts.length}`
   }
-  const run = (client: string, key: string | undefined, body: unknown, fn = create) => dedup.run(client, key, body, open(), mayHaveApplied, fn)
+  const run = (client: string, key: string | undefined, body: unknown, fn = create) => dedup.run(client, key, body, open(), fn)
   const body = { profile: { firstName: 'A', lastName: 'B' } }
   const same = await Promise.all(Array.from({ length: 20 }, () => run('pos', undefined, { profile: { lastName: 'B', firstName: 'A' } })))
   t.equal(attempts.length, 1, '20 identical creates at once → one CRM create')
@@ -63,13 +62,13 @@ t.test('a create whose outcome is unknown is remembered; its retry is told so an
   const attempts: CreateAttempt[] = []
   const body = { profile: { firstName: 'U', email: 'u@example.com' } }
   await t.rejects(
-    dedup.run('pos', 'k', body, open(), mayHaveApplied, async (a) => {
+    dedup.run('pos', 'k', body, open(), async (a) => {
       attempts.push(a)
       throw spiError('timeout')
     }),
     { code: 'CRM_TIMEOUT' }
   )
-  const retry = await dedup.run('pos', undefined, body, open(), mayHaveApplied, async (a) => {
+  const retry = await dedup.run('pos', undefined, body, open(), async (a) => {
     attempts.push(a)
     return 'C1'
   })
@@ -91,11 +90,11 @@ t.test('a retry joins a create still running, waiting no longer than its own cal
     return new Promise<string>((r) => (release = r))
   }
   const body = { profile: { firstName: 'P' } }
-  const first = dedup.run('pos', undefined, body, open(), mayHaveApplied, slow)
+  const first = dedup.run('pos', undefined, body, open(), slow)
   const impatient = new AbortController()
   setTimeout(() => impatient.abort(new GatewayError('CLIENT_CLOSED_REQUEST')), 1000)
-  const gaveUp = dedup.run('pos', undefined, body, impatient.signal, mayHaveApplied, slow).catch((err: unknown) => err)
-  const patient = dedup.run('pos', undefined, body, open(), mayHaveApplied, slow)
+  const gaveUp = dedup.run('pos', undefined, body, impatient.signal, slow).catch((err: unknown) => err)
+  const patient = dedup.run('pos', undefined, body, open(), slow)
   await clock.tickAsync(1000)
   t.match(await gaveUp, { code: 'CLIENT_CLOSED_REQUEST' }, 'a retry whose POS left stops waiting')
   release('C1')
@@ -110,11 +109,11 @@ t.test('what is remembered is bounded in bytes, whatever the keys and answers', 
   const dedup = new CreateDedup<unknown>({ windowSeconds: 120, maxEntries: 100_000, maxBytes })
   const big = { profile: { firstName: 'x'.repeat(20_000) } }
   for (let i = 0; i < 200; i++) {
-    await dedup.run('pos', `key-${i}-${'k'.repeat(190)}`, { profile: { firstName: `n${i}` } }, open(), mayHaveApplied, async () => big)
+    await dedup.run('pos', `key-${i}-${'k'.repeat(190)}`, { profile: { firstName: `n${i}` } }, open(), async () => big)
   }
   t.ok(dedup.bytes <= maxBytes, `200 creates answering 20 KB each: ${dedup.bytes} bytes counted, at most ${maxBytes}`)
   t.ok(dedup.bytes > maxBytes / 2, 'answers are counted (they are most of the memory)')
-  const again = await dedup.run('pos', undefined, { profile: { firstName: 'n199' } }, open(), mayHaveApplied, async () => 'a second create')
+  const again = await dedup.run('pos', undefined, { profile: { firstName: 'n199' } }, open(), async () => 'a second create')
   t.equal(again.outcome, 'replayed', 'the latest creates are still remembered')
 })
 
@@ -126,7 +125,7 @@ t.test('the fingerprint of a body nested deeper than the limit is a 400, never a
   for (let i = 0; i < MAX_JSON_DEPTH; i++) ok = { a: ok }
   t.match(canonicalJson(ok), /^(\{"a":){32}"leaf"\}{32}$/, `${MAX_JSON_DEPTH} levels: fingerprinted`)
   const dedup = new CreateDedup<string>({ windowSeconds: 120, maxEntries: 10 })
-  await t.rejects(dedup.run('pos', undefined, deep, open(), mayHaveApplied, async () => 'C1'), { code: 'INVALID_REQUEST' })
+  await t.rejects(dedup.run('pos', undefined, deep, open(), async () => 'C1'), { code: 'INVALID_REQUEST' })
 })
 
 t.test('a retry that joined a create which then timed out looks for what it made, with its own time', async (t) => {
@@ -136,12 +135,12 @@ t.test('a retry that joined a create which then timed out looks for what it made
   const body = { profile: { firstName: 'J' } }
   let fail!: () => void
   const first = dedup
-    .run('pos', undefined, body, open(), mayHaveApplied, (a) => {
+    .run('pos', undefined, body, open(), (a) => {
       attempts.push(a)
       return new Promise<string>((_resolve, reject) => (fail = () => reject(spiError('timeout'))))
     })
     .catch((err: unknown) => err)
-  const joined = dedup.run('pos', undefined, body, open(), mayHaveApplied, async (a) => {
+  const joined = dedup.run('pos', undefined, body, open(), async (a) => {
     attempts.push(a)
     return 'C1 (found by its marker)'
   })
