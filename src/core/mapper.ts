@@ -2,7 +2,7 @@
  * The seam between the SPI side (customer service) and the CRM side (adapters): a compiled
  * mapping table. The mapping engine (src/mapping/) builds one from mappings/<crm>.yaml.
  */
-import type { CrmCriterion, CrmRecord } from './port.js'
+import type { CrmCriterion, CrmFieldUse, CrmRecord } from './port.js'
 import type { Customer, SearchParam } from '../spi/customer-schema.js'
 
 /** What the gateway itself adds to a customer for the table to write (never read, never answered). */
@@ -35,4 +35,9 @@ export interface CustomerMapper {
    * whose answer was lost made (CONTRACT §4, CREATE_CUSTOMER).
    */
   markerCriterion(marker: string): CrmCriterion | undefined
+  /**
+   * Every top-level CRM field the table reads, writes or searches, and how: what a CRM with
+   * declared fields must have (checked at start and by readiness, created by `crm provision`).
+   */
+  crmFields(): readonly CrmFieldUse[]
 }

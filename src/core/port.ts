@@ -170,8 +170,93 @@ export interface CrmAdapter {
    * must fail as a `conflict` (the service re-reads and tries again).
    */
   versionOf?(record: CrmRecord): string | undefined
+  /**
+   * Exact lookups by a field whose values the CRM keeps unique (HubSpot's `idProperty`): the
+   * service uses one instead of a search wherever a criterion is `equals` on such a field —
+   * an e-mail, the creation marker — so a customer created a moment ago is found (a search
+   * index may lag) and no search quota is spent.
+   */
+  readonly uniqueLookup?: UniqueLookup
+  /**
+   * The CRM's published request rates, per operation, for the whole account: the core paces
+   * its calls to stay within them (waiting within the request's deadline, refusing with a
+   * Retry-After beyond it) instead of learning them from 429s.
+   */
+  readonly callRates?: CallRates
+  /** For CRMs whose fields are declared before use (HubSpot properties): check and create them. */
+  readonly fieldSchema?: FieldSchema
   /** Releases sockets and timers. */
   close?(): Promise<void>
+}
+
+export interface UniqueLookup {
+  /** The fields known to hold unique values now (it may change as the CRM's schema is read). */
+  fields(): ReadonlySet<string>
+  /** The record whose `field` is `value`, or `null`. Only called for a field in `fields()`. */
+  find(field: string, value: string, ctx: CallContext): Promise<CrmRecord | null>
+}
+
+/** At most `calls` calls in any `perMs` milliseconds. */
+export interface CallRate {
+  readonly calls: number
+  readonly perMs: number
+}
+
+export type CallRates = Partial<Record<'getCustomer' | 'searchCustomers' | 'createCustomer' | 'updateCustomer', CallRate>>
+
+/**
+ * What a CRM field holds, as the mapping table writes it (its row's last typed transform):
+ * `boolean:true/false` → boolean, `number:string` → number, `date:YYYY-MM-DD` → date, `json`
+ * → long-text, `e164` → phone; anything else → text.
+ */
+export type CrmValueKind = 'text' | 'long-text' | 'number' | 'boolean' | 'date' | 'phone'
+
+/** One top-level CRM field the mapping table uses, and how. */
+export interface CrmFieldUse {
+  readonly name: string
+  readonly kind: CrmValueKind
+  readonly read: boolean
+  readonly write: boolean
+  /** A search row compares it. */
+  readonly search: boolean
+  /** Each value belongs to one record only (the creation marker). */
+  readonly unique: boolean
+  /** The SPI field(s) it carries, for labels and messages (`profile.phoneHome`). */
+  readonly spi: string
+}
+
+export interface FieldMismatch {
+  readonly name: string
+  /** What the table needs, in the CRM's words (`bool`, `number`…). */
+  readonly expected: string
+  /** What the CRM has. */
+  readonly actual: string
+}
+
+export interface FieldReport {
+  /** Fields the table uses that the CRM does not have. */
+  readonly missing: readonly string[]
+  /** Fields the CRM has with a type the table's values do not fit (never altered). */
+  readonly mismatched: readonly FieldMismatch[]
+}
+
+export interface ProvisionReport extends FieldReport {
+  /** Fields created by this run (in `missing` before it; gone from `missing` after). */
+  readonly created: readonly string[]
+  /** Fields that were already there with a fitting type. */
+  readonly present: readonly string[]
+  /** What else the run created (a field group), for the operator's log. */
+  readonly notes: readonly string[]
+}
+
+export interface FieldSchema {
+  /** Which of `fields` the CRM lacks or types differently. One or few calls; no change made. */
+  check(fields: readonly CrmFieldUse[], ctx: CallContext): Promise<FieldReport>
+  /**
+   * Creates the fields the CRM lacks (idempotent: a second run creates nothing); a field that
+   * exists with another type is reported in `mismatched`, never altered.
+   */
+  provision(fields: readonly CrmFieldUse[], ctx: CallContext): Promise<ProvisionReport>
 }
 
 export interface UpdateOptions {

@@ -4,7 +4,7 @@
  * old one; an invalid edit leaves the running table in place and reports every problem.
  */
 import type { CustomerMapper, GatewayContext } from '../core/mapper.js'
-import type { CrmCriterion, CrmRecord } from '../core/port.js'
+import type { CrmCriterion, CrmFieldUse, CrmRecord } from '../core/port.js'
 import type { Customer, SearchParam } from '../spi/customer-schema.js'
 import { loadMappingTable } from './index.js'
 import type { CompiledMapping, MappingOptions } from './mapping.js'
@@ -46,5 +46,9 @@ export class LiveMapping implements CustomerMapper {
 
   markerCriterion(marker: string): CrmCriterion | undefined {
     return this.#current.markerCriterion(marker)
+  }
+
+  crmFields(): readonly CrmFieldUse[] {
+    return this.#current.fields
   }
 }

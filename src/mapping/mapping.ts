@@ -4,9 +4,10 @@
  * read needs, the search parameters it supports).
  */
 import type { CustomerMapper } from '../core/mapper.js'
-import type { CrmRecord } from '../core/port.js'
+import type { CrmFieldUse, CrmRecord } from '../core/port.js'
 import type { Customer, SearchParam } from '../spi/customer-schema.js'
 import { compileTable, runRead, runWrite } from './compile.js'
+import { crmFieldsOf } from './crm-fields.js'
 import { MappingValueError, type ReadIssueHandler } from './errors.js'
 import { markerFunction } from './marker.js'
 import { reads, type MappingModel, type TableModel } from './model.js'
@@ -34,6 +35,8 @@ export interface CompiledMapping extends CustomerMapper {
   readonly readPaths: readonly string[]
   /** SPI search parameters the table has a search row for. */
   readonly searchParams: readonly SearchParam[]
+  /** Every top-level CRM field the table reads, writes or searches, and how (./crm-fields.ts). */
+  readonly fields: readonly CrmFieldUse[]
   /**
    * CRM → SPI. A value that cannot be read (an unparsable date…) is left out of the customer
    * and reported to `onReadIssue` (this call's, else the one given at load), without the value.
@@ -54,6 +57,7 @@ function readPathsOf(table: TableModel): string[] {
 export function createMapping(model: MappingModel, file: string, options: MappingOptions = {}): CompiledMapping {
   const root = compileTable(model.root)
   const readPaths = readPathsOf(model.root)
+  const fields = crmFieldsOf(model)
   const samples = model.samples.map((s) => deepFreeze({ name: s.name, spi: structuredClone<Customer>(s.spi), crm: structuredClone(s.crm) }))
   return {
     file,
@@ -62,6 +66,8 @@ export function createMapping(model: MappingModel, file: string, options: Mappin
     readPaths,
     readFields: [...new Set(readPaths.map((p) => p.split('.')[0] ?? p))],
     searchParams: model.search.map((s) => s.param),
+    fields,
+    crmFields: () => fields,
     toCrm(customer) {
       if (typeof customer !== 'object' || customer === null) throw new MappingValueError('customer', 'expected an object')
       const out: CrmRecord = {}

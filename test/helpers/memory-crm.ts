@@ -186,7 +186,9 @@ export const identityMapper: CustomerMapper = {
     if (spec === undefined) return undefined
     return spec.operator === 'phone' ? phoneCriterion(spec, value) : { ...spec, value }
   },
-  markerCriterion: () => undefined
+  markerCriterion: () => undefined,
+  // The memory CRM takes any field: there is nothing to declare.
+  crmFields: () => []
 }
 
 /** Where identityMapperWithMarker keeps a create's marker in a memory record. */

@@ -98,9 +98,31 @@ t.test('both shipped tables store a creation marker, written only', async (t) =>
   }
   t.strictSame(
     hubspot.criterion('phone', '(415) 555-0142'),
-    { fields: ['mobilephone', 'phone', 'home_phone'], operator: 'phone', value: '4155550142', international: '+14155550142' },
-    'hubspot: the phone criterion carries the E.164 form its adapter compares'
+    { fields: ['hs_searchable_calculated_mobile_number', 'hs_searchable_calculated_phone_number', 'home_phone'], operator: 'phone', value: '4155550142', international: '+14155550142' },
+    "hubspot: HubSpot's calculated numbers (digits) and home_phone (spellings from the E.164 form)"
   )
+})
+
+t.test('the CRM fields a table uses, and how: what a CRM with declared fields must have', async (t) => {
+  const hubspot = await loadMappingTable(join(mappingsDir, 'hubspot.yaml'))
+  const byName = new Map(hubspot.fields.map((f) => [f.name, f]))
+  t.match(byName.get('consent_terms'), { kind: 'boolean', read: true, write: true, search: false, unique: false, spi: 'consents.agreeToTC' }, 'boolean:true/false → boolean')
+  t.match(byName.get('loyalty_points'), { kind: 'number' }, 'number:string → number')
+  t.match(byName.get('loyalty_tier_start_date'), { kind: 'date' }, 'epoch-ms:YYYY-MM-DD → date')
+  t.match(byName.get('date_of_birth'), { kind: 'text' }, 'a birthday may have no year: text')
+  t.match(byName.get('clienteling_addresses'), { kind: 'long-text' }, 'json → long text')
+  t.match(byName.get('mobilephone'), { kind: 'phone', search: false })
+  t.match(byName.get('home_phone'), { kind: 'phone', search: true })
+  t.match(byName.get('hs_language'), { kind: 'text', write: true })
+  t.match(byName.get('loyalty_account_number'), { read: true, write: false, search: true, spi: 'profile.loyaltyId, loyaltyProfile.accountNumber' }, 'two read rows, one field')
+  t.match(byName.get('clienteling_create_request_id'), { write: true, read: false, unique: true }, 'the creation marker: unique values')
+  t.match(byName.get('hs_searchable_calculated_phone_number'), { read: false, write: false, search: true, spi: 'search phone' }, 'a field only searched')
+  t.equal(hubspot.fields.filter((f) => f.name === 'email').length, 1, 'one entry per field')
+  t.same(hubspot.crmFields(), hubspot.fields)
+  const demo = await loadMappingTable(join(mappingsDir, 'demo-crm.yaml'))
+  t.match(demo.fields.find((f) => f.name === 'FNAME'), { kind: 'text', read: true, write: true, search: true })
+  t.match(demo.fields.find((f) => f.name === 'ADDRESSES'), { kind: 'long-text' }, 'a list of sub-records: a structure')
+  t.match(demo.fields.find((f) => f.name === 'LOYALTY'), { kind: 'long-text' }, 'nested paths (LOYALTY.ACCT_NO): a structure')
 })
 
 t.test('demo table: carrying one more field is a YAML-only change', async (t) => {

@@ -40,7 +40,7 @@ function paramError(spec: string): string {
 
 t.test('spec parsing: unknown names list the known ones; parameters are checked', async (t) => {
   t.match(paramError('date:'), /transform "date" needs a parameter/)
-  t.match(paramError('shout'), /unknown transform "shout" \(known: trim, lowercase, uppercase, e164, date, epoch-ms, birthday, boolean, number, json, full-name\)/)
+  t.match(paramError('shout'), /unknown transform "shout" \(known: trim, lowercase, uppercase, e164, date, epoch-ms, birthday, boolean, number, json, language-tag, full-name\)/)
   t.match(paramError('trim:both'), /transform "trim" takes no parameter/)
   t.match(paramError('date:XX'), /bad date pattern "XX": unknown token "X" at position 1/)
   t.match(paramError('date:MM/YYYY'), /needs a month \(MM or M\) and a day \(DD or D\)/)
@@ -64,6 +64,17 @@ t.test('trim, lowercase, uppercase normalize both ways and refuse non-text', asy
   t.equal(make('uppercase').read('ca'), 'CA')
   t.equal(reason(() => make('trim').write(42)), 'expected text')
   t.equal(reason(() => make('uppercase').read({})), 'expected text')
+})
+
+t.test('language-tag writes BCP 47 tags canonically, or lowercase, and reads them canonically', async (t) => {
+  t.equal(make('language-tag').write(' EN-us '), 'en-US')
+  t.equal(make('language-tag').read('zh-hant-tw'), 'zh-Hant-TW')
+  t.equal(make('language-tag:lowercase').write('ja-JP'), 'ja-jp', 'HubSpot hs_language option values are lowercase')
+  t.equal(make('language-tag:lowercase').read('en-us'), 'en-US', 'read back as the SPI spells it')
+  t.equal(make('language-tag:lowercase').read('fr'), 'fr')
+  t.equal(reason(() => make('language-tag').write('not a tag!')), 'not a language tag such as en-US')
+  t.equal(reason(() => make('language-tag').read(7)), 'expected text')
+  t.match(paramError('language-tag:upper'), /expected language-tag or language-tag:lowercase/)
 })
 
 t.test('e164 normalizes phone numbers with a default region, both ways', async (t) => {

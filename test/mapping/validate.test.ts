@@ -86,7 +86,7 @@ search:
   - { param: firstName, crm: FNAME, transform: full-name }
 `)
   t.same(lines, [
-    '3:42 fields[0].transform: unknown transform "shout" (known: trim, lowercase, uppercase, e164, date, epoch-ms, birthday, boolean, number, json, full-name)',
+    '3:42 fields[0].transform: unknown transform "shout" (known: trim, lowercase, uppercase, e164, date, epoch-ms, birthday, boolean, number, json, language-tag, full-name)',
     '4:42 fields[1].transform: bad date pattern "XX": unknown token "X" at position 1 (tokens: YYYY, SSS, MM, DD, HH, mm, ss, M, D, H; put other letters in [brackets])',
     '5:49 fields[2].transform[1]: unknown phone region "ZZ" (expected an ISO country code such as US, GB, FR)',
     '6:42 fields[3].transform: "full-name" needs a list of SPI paths, e.g. spi: [profile.firstName, profile.lastName]',

@@ -19,7 +19,7 @@ export const booleanTransform: ValueTransformDefinition = {
   param: 'optional',
   summary: 'SPI true/false ⇄ CRM flag words, e.g. boolean:Y/N, boolean:1/0; plain boolean for JSON booleans',
   create(param) {
-    if (param === undefined) return { write: expectBoolean, read: expectBoolean }
+    if (param === undefined) return { write: expectBoolean, read: expectBoolean, crmKind: 'boolean' }
     const words = param.split('/')
     const [yes, no] = words
     if (words.length !== 2 || yes === undefined || no === undefined || yes.trim() === '' || no.trim() === '' || yes.toLowerCase() === no.toLowerCase()) {
@@ -32,6 +32,8 @@ export const booleanTransform: ValueTransformDefinition = {
     const yesExact = yes.trim().toLowerCase() === yesKey ? yes : null
     const noExact = no.trim().toLowerCase() === noKey ? no : null
     return {
+      // "true"/"false" is what a typed CRM's checkbox holds (HubSpot's bool); other words are text.
+      crmKind: yesKey === 'true' && noKey === 'false' ? 'boolean' : 'text',
       write: (v) => (expectBoolean(v) ? yes : no),
       read(v) {
         if (typeof v === 'string') {

@@ -12,6 +12,7 @@
  */
 import { compileDatePattern, epochToParts, isValidParts, partsToEpoch, type DateParts, type DatePattern } from './date-pattern.js'
 import { TransformError, TransformParamError, type ValueTransformDefinition } from './types.js'
+import type { CrmValueKind } from '../../core/port.js'
 
 const DAY_MS = 86_400_000
 
@@ -102,6 +103,11 @@ function isEpoch(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value)
 }
 
+/** A field written as an ISO calendar date is a date field; as epoch ms, a number; else text. */
+function kindOfDateField(param: string | undefined): CrmValueKind {
+  return param === 'YYYY-MM-DD' ? 'date' : param === 'epoch-ms' ? 'number' : 'text'
+}
+
 const dateTransform: ValueTransformDefinition = {
   name: 'date',
   kind: 'value',
@@ -110,6 +116,7 @@ const dateTransform: ValueTransformDefinition = {
   create(param) {
     const crm = crmCodec(param, 'date')
     return {
+      crmKind: kindOfDateField(param),
       write(v) {
         const ms = typeof v === 'string' ? parseSpiDate(v) : isEpoch(v) ? midnight(v) : undefined
         if (ms === undefined) throw new TransformError('not a date (expected YYYY-MM-DD or epoch milliseconds)')
@@ -132,6 +139,7 @@ const epochMsTransform: ValueTransformDefinition = {
   create(param) {
     const crm = crmCodec(param, 'epoch-ms')
     return {
+      crmKind: kindOfDateField(param),
       write(v) {
         if (!isEpoch(v)) throw new TransformError('not a date (expected epoch milliseconds)')
         return crm.format(v)

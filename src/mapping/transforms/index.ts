@@ -7,6 +7,7 @@ import { booleanTransform } from './boolean.js'
 import { dateTransforms } from './dates.js'
 import { fullNameTransform } from './full-name.js'
 import { jsonTransform } from './json.js'
+import { languageTagTransform } from './language.js'
 import { numberTransform } from './number.js'
 import { e164Transform } from './phone.js'
 import { textTransforms } from './text.js'
@@ -22,6 +23,7 @@ export const TRANSFORMS: readonly TransformDefinition[] = [
   booleanTransform,
   numberTransform,
   jsonTransform,
+  languageTagTransform,
   fullNameTransform
 ]
 

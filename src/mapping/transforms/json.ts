@@ -17,6 +17,7 @@ export const jsonTransform: ValueTransformDefinition = {
   param: 'none',
   summary: 'SPI object or list ⇄ CRM text field holding its JSON',
   create: () => ({
+    crmKind: 'long-text',
     write: (v) => JSON.stringify(cloneForWrite(expectStructure(v))),
     read(v) {
       let parsed: unknown = v

@@ -24,8 +24,8 @@ export const numberTransform: ValueTransformDefinition = {
   param: 'optional',
   summary: 'SPI number ⇄ CRM number; number:string for a CRM that holds numeric text',
   create(param) {
-    if (param === undefined) return { write: expectNumber, read: readNumber }
+    if (param === undefined) return { write: expectNumber, read: readNumber, crmKind: 'number' }
     if (param !== 'string') throw new TransformParamError(`bad number option "${param}": expected number or number:string`)
-    return { write: (v) => String(expectNumber(v)), read: readNumber }
+    return { write: (v) => String(expectNumber(v)), read: readNumber, crmKind: 'number' }
   }
 }

@@ -96,6 +96,7 @@ export const e164Transform: ValueTransformDefinition = {
     }
     const memo = new PhoneMemo(region)
     return {
+      crmKind: 'phone',
       write: (v) => memo.convert(expectText(v)),
       read: (v) => {
         const text = expectText(v)

@@ -7,6 +7,7 @@
  * `null` or `undefined`, and `read` never sees `null`, `undefined` or `""`. A transform that
  * cannot convert a value throws `TransformError` with a reason that does not quote the value.
  */
+import type { CrmValueKind } from '../../core/port.js'
 
 export class TransformError extends Error {
   constructor(readonly reason: string) {
@@ -17,6 +18,11 @@ export class TransformError extends Error {
 
 /** One SPI value ⇄ one CRM value. */
 export interface ValueTransform {
+  /**
+   * What the CRM field holds once written, when this transform decides it (a typed CRM such as
+   * HubSpot checks and creates fields by it); undefined: the value's kind is unchanged (trim).
+   */
+  readonly crmKind?: CrmValueKind
   /** SPI → CRM. */
   write(value: unknown): unknown
   /** CRM → SPI. */
