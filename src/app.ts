@@ -25,6 +25,7 @@ import { GatewayMetrics } from './observability/metrics.js'
 import { ResilientAdapter } from './core/resilience/resilient-adapter.js'
 import { ReadCache } from './core/read-cache.js'
 import { CreateDedup } from './core/create-dedup.js'
+import { FieldCheck } from './core/field-check.js'
 
 export interface AppDeps {
   readonly config: GatewayConfig
@@ -96,8 +97,27 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Every route needs credentials (SECURITY.md) except those added through `security.open`.
   const security = await registerSecurity(app, authenticator, config)
   if (docs) await security.open(() => docs.serve())
+  // A CRM with declared fields: checked at start (within crm.requestTimeoutMs; a CRM that
+  // cannot be asked leaves the gateway ready, see field-check.ts) and again by readiness.
+  const fieldCheck = adapter.fieldSchema
+    ? new FieldCheck(adapter.fieldSchema, () => mapper.crmFields(), {
+        intervalMs: config.crm.fieldCheckSeconds * 1000,
+        timeoutMs: config.crm.requestTimeoutMs,
+        log
+      })
+    : undefined
+  if (fieldCheck) {
+    app.addHook('onReady', async () => {
+      await fieldCheck.run()
+    })
+  }
   await security.open(() =>
-    app.register(healthRoutes, { adapterName: adapter.name, isClosing: () => closing, breakers: () => adapter.breakerStates() })
+    app.register(healthRoutes, {
+      adapterName: adapter.name,
+      isClosing: () => closing,
+      breakers: () => adapter.breakerStates(),
+      ...(fieldCheck ? { fields: () => fieldCheck.view() } : {})
+    })
   )
   await security.open(() => app.register(metricsRoutes, { metrics }))
   const observe = observeRequests(metrics)

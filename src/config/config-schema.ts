@@ -102,6 +102,11 @@ export const ConfigSchema = Type.Object(
          * create's remaining deadline): at least resilience.requestDeadlineMs.
          */
         requestTimeoutMs: Type.Integer({ default: 5000, minimum: 50, maximum: 60_000 }),
+        /**
+         * For CRMs with declared fields (HubSpot): how often readiness re-checks that the CRM
+         * has every field the mapping table uses (one CRM call per check).
+         */
+        fieldCheckSeconds: Type.Integer({ default: 60, minimum: 5, maximum: 86_400 }),
         /** Adapter-specific settings; secrets as {fromEnv} / {fromFile}. */
         options: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean(), SecretRefSchema]), {
           default: {}

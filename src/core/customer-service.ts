@@ -116,8 +116,7 @@ export class CustomerService {
     for (const marker of markers) {
       const criterion = this.#mapper.markerCriterion(marker)
       if (!criterion) return null
-      const page = await this.#adapter.searchCustomers({ criteria: [criterion], limit: 1, offset: 0 }, ctx)
-      const record = page.records[0]
+      const record = await this.#findOne(criterion, ctx)
       if (record) {
         ctx.log.info({ reconciled: true }, 'create answered with the customer an earlier attempt made')
         const found = this.#answer(record)
@@ -210,6 +209,16 @@ export class CustomerService {
       if (!criterion) throw new GatewayError('SEARCH_PARAMETER_UNSUPPORTED', { params: { field: param } })
       return criterion
     })
+    // An exact value of a unique field (an e-mail): one lookup, then the other criteria checked
+    // here — as for customerId — rather than a search that may not see a customer created a
+    // moment ago.
+    const unique = criteria.find((c) => this.#uniqueField(c) !== undefined)
+    if (unique) {
+      if (request.offset > 0) return []
+      const record = await this.#findOne(unique, ctx)
+      const found = record ? this.#answer(record) : null
+      return found && request.criteria.every(([p, v]) => matches(found, p, v)) ? [found] : []
+    }
     const page = await this.#adapter.searchCustomers({ criteria, limit: request.limit, offset: request.offset }, ctx)
     const found = page.records.slice(0, request.limit).map((r) => this.#answer(r))
     return phone ? found.filter((c) => matches(c, 'phone', phone[1])) : found
@@ -224,6 +233,25 @@ export class CustomerService {
     if (criterion?.operator !== 'phone') return phoneQuery(typed)
     const international = criterion.international === undefined ? undefined : phoneQuery(criterion.international)
     return international ?? { nationalNumber: criterion.value }
+  }
+
+  /**
+   * The one record an `equals` criterion on a unique field names, by the adapter's exact
+   * lookup where it has one for that field (no search index lag, no search quota), else by a
+   * one-record search.
+   */
+  async #findOne(criterion: CrmCriterion, ctx: CallContext): Promise<CrmRecord | null> {
+    const field = this.#uniqueField(criterion)
+    if (field !== undefined && this.#adapter.uniqueLookup) return this.#adapter.uniqueLookup.find(field, criterion.value, ctx)
+    const page = await this.#adapter.searchCustomers({ criteria: [criterion], limit: 1, offset: 0 }, ctx)
+    return page.records[0] ?? null
+  }
+
+  /** The field an `equals` criterion compares, when the adapter can look it up exactly. */
+  #uniqueField(criterion: CrmCriterion): string | undefined {
+    const [field, ...others] = criterion.fields
+    if (criterion.operator !== 'equals' || field === undefined || others.length > 0) return undefined
+    return this.#adapter.uniqueLookup?.fields().has(field) ? field : undefined
   }
 
   async #fetch(id: string, ctx: CallContext): Promise<Customer | null> {

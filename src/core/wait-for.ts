@@ -26,4 +26,23 @@ export function abortReason(signal: AbortSignal): Error {
   return reason instanceof Error ? reason : new Error('aborted')
 }
 
+/** Resolves after `ms`, or rejects with the signal's reason as soon as it fires. */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) {
+      reject(abortReason(signal))
+      return
+    }
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    const onAbort = (): void => {
+      clearTimeout(timer)
+      reject(abortReason(signal))
+    }
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
+}
+
 function noop(): void {}

@@ -312,3 +312,32 @@ t.test('a spent quota is said as such, with the longest Retry-After when the CRM
   t.equal(crm.calls, 1, 'held by the gate')
   t.notOk(mayHaveApplied(await adapter.createCustomer({}, ctx()).catch((err: unknown) => err)), 'a refused create did not happen')
 })
+
+t.test("pacing to the CRM's declared rate: queued within the deadline, refused at once beyond it, no gate, no breaker", async (t) => {
+  const clock = useClock(t)
+  const crm = new ScriptedCrm()
+  Object.assign(crm, { callRates: { searchCustomers: { calls: 2, perMs: 1000 } } })
+  const adapter = new ResilientAdapter(crm, options())
+  t.teardown(() => adapter.close())
+  const search = (deadlineMs: number) => adapter.searchCustomers({ criteria: [], limit: 1, offset: 0 }, ctx(deadlineMs))
+
+  const started = Date.now()
+  const done: number[] = []
+  const three = [search(4000), search(4000), search(4000)].map((p) => p.then(() => done.push(Date.now() - started)))
+  await clock.tickAsync(0)
+  t.equal(crm.calls, 2, 'two calls in the first second')
+  await clock.tickAsync(1000)
+  await Promise.all(three)
+  t.same(done, [0, 0, 1000], 'the third waited for its slot, a second later')
+
+  // Two slots at 1000 ms are taken (the third call and one below); the next frees at 2000 ms.
+  await search(4000)
+  await t.rejects(search(500), { code: 'CRM_RATE_LIMITED', status: 429, retryAfterSeconds: 1 }, 'no slot before the deadline: 429 at once, saying when one frees')
+  t.equal(crm.calls, 4, 'the refused call never reached the CRM')
+  t.equal(adapter.breakerStates().search, 'closed')
+  await clock.tickAsync(1000)
+  await search(500)
+  t.equal(crm.calls, 5, 'our own pacing closes no throttle gate: the next call with a slot goes through')
+  await adapter.getCustomer('1', ctx(500))
+  t.equal(crm.calls, 6, 'operations without a declared rate are not paced')
+})

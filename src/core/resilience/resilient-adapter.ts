@@ -14,14 +14,18 @@
  *   outcome is unknown (a timeout, a broken connection) — never "failed" while it succeeded.
  * - Budgets: get, search and update attempts get `breaker.timeoutMs` each; a create, never
  *   retried, gets its one attempt the request's remaining deadline.
+ * - Pacing: where the adapter declares its CRM's request rate (`callRates`), each attempt first
+ *   waits for its slot (./pacer.ts), before the breaker and outside the attempt's budget: a
+ *   wait for our own pacing is not the CRM being slow. No slot before the deadline: 429 at once.
  */
-import type { CallContext, CrmAdapter, CrmPage, CrmRecord, CrmSearchQuery, UpdateOptions } from '../port.js'
+import type { CallContext, CallRates, CrmAdapter, CrmPage, CrmRecord, CrmSearchQuery, FieldSchema, UniqueLookup, UpdateOptions } from '../port.js'
 import { isCrmFailure } from '../port.js'
 import type { Logger } from '../logger.js'
 import { GatewayError } from '../../spi/error-catalogue.js'
 import { abortReason, waitFor } from '../wait-for.js'
 import { BreakerSet, type BreakerOptions, type BreakerState, type Operation } from './breakers.js'
 import { CircuitOpen, toGatewayError } from './failure-policy.js'
+import { Pacer } from './pacer.js'
 import { withRetries, type RetryOptions } from './retry.js'
 
 export interface UpstreamObserver {
@@ -39,11 +43,23 @@ export interface ResilienceOptions {
   readonly observer?: UpstreamObserver
 }
 
+const OPERATION_OF: Readonly<Record<keyof CallRates, Operation>> = {
+  getCustomer: 'get',
+  searchCustomers: 'search',
+  createCustomer: 'create',
+  updateCustomer: 'update'
+}
+
 export class ResilientAdapter implements CrmAdapter {
   readonly name: string
   readonly #inner: CrmAdapter
   readonly #breakers: BreakerSet
   readonly #options: ResilienceOptions
+  readonly #pacers: Partial<Record<Operation, Pacer>> = {}
+  /** Exact lookups, as gets: the get breaker, retries and pacing. */
+  readonly uniqueLookup?: UniqueLookup
+  /** Administrative (start-up, readiness, provisioning): its callers bound and judge it. */
+  readonly fieldSchema?: FieldSchema
 
   constructor(inner: CrmAdapter, options: ResilienceOptions) {
     this.name = inner.name
@@ -57,6 +73,17 @@ export class ResilientAdapter implements CrmAdapter {
       options.maxRetryAfterSeconds
     )
     if (inner.versionOf) this.versionOf = (record) => inner.versionOf?.(record)
+    for (const [method, rate] of Object.entries(inner.callRates ?? {}) as [keyof CallRates, CallRates[keyof CallRates]][]) {
+      if (rate !== undefined) this.#pacers[OPERATION_OF[method]] = new Pacer(rate)
+    }
+    const lookup = inner.uniqueLookup
+    if (lookup) {
+      this.uniqueLookup = {
+        fields: () => lookup.fields(),
+        find: (field, value, ctx) => this.#call('get', ctx, (c) => lookup.find(field, value, c))
+      }
+    }
+    if (inner.fieldSchema) this.fieldSchema = inner.fieldSchema
   }
 
   versionOf?: (record: CrmRecord) => string | undefined
@@ -100,11 +127,12 @@ export class ResilientAdapter implements CrmAdapter {
     }
   }
 
-  #attempt<T>(op: Operation, ctx: CallContext, call: (ctx: CallContext) => Promise<T>): Promise<T> {
+  async #attempt<T>(op: Operation, ctx: CallContext, call: (ctx: CallContext) => Promise<T>): Promise<T> {
     // Nobody waits for an answer any more: the CRM is not called and no breaker hears of it.
-    if (ctx.signal.aborted) return Promise.reject(abortReason(ctx.signal))
+    if (ctx.signal.aborted) throw abortReason(ctx.signal)
+    await this.#pacers[op]?.take(ctx.signal, ctx.deadlineAt)
     const budgetMs = op === 'create' && ctx.deadlineAt !== undefined ? ctx.deadlineAt - Date.now() : this.#options.breaker.timeoutMs
-    if (budgetMs <= 0) return Promise.reject(new GatewayError('CRM_TIMEOUT', { detail: 'request deadline passed before the CRM call' }))
+    if (budgetMs <= 0) throw new GatewayError('CRM_TIMEOUT', { detail: 'request deadline passed before the CRM call' })
     const run = this.#observed(op, () => this.#breakers.fire(op, budgetMs, (signal) => call({ ...ctx, signal })))
     return op === 'create' || op === 'update' ? run : waitFor(run, ctx.signal)
   }

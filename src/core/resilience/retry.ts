@@ -4,7 +4,7 @@
  * waiting, so a retry that cannot finish in time is not started.
  */
 import { isCrmFault } from './failure-policy.js'
-import { abortReason } from '../wait-for.js'
+import { sleep } from '../wait-for.js'
 
 export interface RetryOptions {
   readonly maxAttempts: number
@@ -43,18 +43,4 @@ export async function withRetries<T>(
       })
     }
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort)
-      resolve()
-    }, ms)
-    const onAbort = (): void => {
-      clearTimeout(timer)
-      reject(abortReason(signal))
-    }
-    signal.addEventListener('abort', onAbort, { once: true })
-  })
 }
