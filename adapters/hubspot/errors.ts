@@ -16,7 +16,7 @@ import { bodyWordForLog, classifyStatus, headerValue, parseRetryAfter, retryAfte
 import { readErrorBody } from './wire.js'
 
 /** The operation a failed call belonged to: searches have a rate limit of their own. */
-export type HubSpotOp = 'getCustomer' | 'searchCustomers' | 'createCustomer' | 'updateCustomer'
+export type HubSpotOp = 'getCustomer' | 'searchCustomers' | 'createCustomer' | 'updateCustomer' | 'fieldSchema'
 
 /**
  * The duplicate-e-mail conflict. HubSpot's contacts guide makes `email` the unique identifier

@@ -2,10 +2,12 @@
  * The HubSpot adapter: the gateway's port (src/core/port.ts) over HubSpot's CRM v3 contacts
  * API (https://developers.hubspot.com/docs/api/crm/contacts). See ../README.md.
  *
- *   index.ts   settings, the four operations, which answers mean what
- *   client.ts  HTTP + bearer token, one method per HubSpot endpoint
- *   wire.ts    HubSpot's answer shapes (checked at run time), filterGroups, paging, limits
- *   errors.ts  HubSpot's error answers → the port's failure kinds
+ *   index.ts       the four operations, exact lookups, which answers mean what
+ *   settings.ts    `crm.options`: the access token, the search rate, the property group
+ *   client.ts      HTTP + bearer token, one method per HubSpot endpoint
+ *   wire.ts        HubSpot's answer shapes (checked at run time), filterGroups, paging, limits
+ *   errors.ts      HubSpot's error answers → the port's failure kinds
+ *   properties.ts  the table's properties checked (readiness) and created (`crm provision`)
  *
  * Records are HubSpot contacts flattened for the mapping table (mappings/hubspot.yaml): the
  * contact's properties at the top level, its id as `hs_object_id`. Not-found is `null`; every
@@ -17,19 +19,21 @@
  */
 import type { AdapterFactory, CallContext, CrmAdapter, CrmPage, CrmRecord, CrmSearchQuery } from '../../src/core/port.js'
 import { checkBaseUrl } from '../shared/http-client.js'
-import { stringSettings } from '../shared/settings.js'
 import { HubSpotClient } from './client.js'
 import { hubspotFailure } from './errors.js'
-import { ID_PROPERTY, pageSizes, readContact, readSearchPage, toFilterGroups, toProperties, toRecord } from './wire.js'
+import { propertySchema } from './properties.js'
+import { readHubSpotSettings } from './settings.js'
+import { ID_PROPERTY, readContact, readSearchPage, searchBody, searchWindow, toFilterGroups, toProperties, toRecord } from './wire.js'
 
 export const HUBSPOT_ADAPTER = 'hubspot'
 
 /**
- * `crm.options`: the private app's access token (give it as a secret reference, e.g.
- * `accessToken: { fromEnv: HUBSPOT_ACCESS_TOKEN }`). Unknown keys are refused, so a typo fails
- * at start instead of as 401s in production.
+ * Properties whose values HubSpot keeps unique, so a contact can be read by one
+ * (`idProperty`): `email` always (contacts guide: the e-mail is a contact's unique identifier);
+ * custom properties created with `hasUniqueValue` (the table's creation marker, as `crm
+ * provision` creates it) once the property definitions have been read.
  */
-const readSettings = stringSettings(HUBSPOT_ADAPTER, ['accessToken'])
+const ALWAYS_UNIQUE = ['email']
 
 /**
  * HubSpot record ids are numeric (`hs_object_id`). Any other id cannot name a contact: it is
@@ -38,7 +42,7 @@ const readSettings = stringSettings(HUBSPOT_ADAPTER, ['accessToken'])
 const CONTACT_ID = /^\d{1,20}$/
 
 export const createHubSpotAdapter: AdapterFactory = (options) => {
-  const settings = readSettings(options.settings)
+  const settings = readHubSpotSettings(options.settings)
   checkBaseUrl(options.baseUrl, HUBSPOT_ADAPTER)
   const readFields = options.readFields
   if (readFields === undefined) {
@@ -50,8 +54,10 @@ export const createHubSpotAdapter: AdapterFactory = (options) => {
   /** The explicit property list of every read: the table's, plus the id. Never "all". */
   const properties = (): string[] => [...new Set([ID_PROPERTY, ...readFields()])]
 
-  const fetch = async (id: string, ctx: CallContext, op: 'getCustomer' | 'updateCustomer'): Promise<CrmRecord | null> => {
-    const response = await client.getContact(id, properties(), ctx)
+  let uniqueProperties: ReadonlySet<string> = new Set(ALWAYS_UNIQUE)
+
+  const fetch = async (id: string, ctx: CallContext, op: 'getCustomer' | 'updateCustomer', idProperty?: string): Promise<CrmRecord | null> => {
+    const response = await client.getContact(id, properties(), ctx, idProperty)
     // Contacts guide, "Retrieve contacts": 200 with the contact; 404 for an unknown id.
     if (response.status === 200) return toRecord(readContact(response, op))
     if (response.status === 404) return null
@@ -67,23 +73,14 @@ export const createHubSpotAdapter: AdapterFactory = (options) => {
     },
 
     async searchCustomers(query: CrmSearchQuery, ctx: CallContext): Promise<CrmPage> {
-      // Both checked before any call: a query HubSpot would refuse is never sent (`unsupported`).
-      const filterGroups = toFilterGroups(query.criteria)
-      const sizes = pageSizes(query.offset, query.limit)
-      const records: CrmRecord[] = []
-      let total: number | undefined
-      let after: string | undefined
-      for (const limit of sizes) {
-        // Search guide: POST …/search; `after` from the previous answer's paging.next.after.
-        const response = await client.searchContacts({ filterGroups, properties: properties(), limit, ...(after === undefined ? {} : { after }) }, ctx)
-        if (response.status !== 200) throw hubspotFailure(response, 'searchCustomers')
-        const page = readSearchPage(response, 'searchCustomers')
-        total ??= page.total
-        records.push(...page.results.map((contact) => toRecord(contact)))
-        after = page.paging?.next?.after
-        if (after === undefined) break // the last page
-      }
-      return { records: records.slice(query.offset, query.offset + query.limit), ...(total === undefined ? {} : { total }) }
+      // All checked before the call: a query HubSpot would refuse is never sent (`unsupported`).
+      const limit = searchWindow(query.offset, query.limit)
+      const body = searchBody(toFilterGroups(query.criteria), properties(), limit)
+      const response = await client.searchContacts(body, ctx)
+      if (response.status !== 200) throw hubspotFailure(response, 'searchCustomers')
+      const page = readSearchPage(response, 'searchCustomers')
+      const records = page.results.slice(query.offset, query.offset + query.limit).map((contact) => toRecord(contact))
+      return { records, total: page.total }
     },
 
     async createCustomer(record: CrmRecord, ctx: CallContext): Promise<CrmRecord> {
@@ -112,6 +109,28 @@ export const createHubSpotAdapter: AdapterFactory = (options) => {
       // record after the update is read back with the table's explicit property list.
       return fetch(id, ctx, 'updateCustomer')
     },
+
+    /**
+     * Contacts guide, "Retrieve contacts": GET …/contacts/{value}?idProperty=<property> reads a
+     * contact by a unique property's value — at once, where a search may not yet see a contact
+     * created or changed a moment ago (search guide: "it may take a few moments"), and without
+     * spending the account's search rate.
+     */
+    uniqueLookup: {
+      fields: () => uniqueProperties,
+      find: (field, value, ctx) => fetch(value, ctx, 'getCustomer', field)
+    },
+
+    // Search guide, "Limitations": five search requests per second per account.
+    callRates: { searchCustomers: { calls: settings.searchRequestsPerSecond, perMs: 1000 } },
+
+    fieldSchema: propertySchema({
+      client,
+      group: settings.propertyGroup,
+      onDefinitions: (list) => {
+        uniqueProperties = new Set([...ALWAYS_UNIQUE, ...list.filter((p) => p.hasUniqueValue === true).map((p) => p.name)])
+      }
+    }),
 
     close(): Promise<void> {
       client.close()

@@ -18,6 +18,7 @@ import { Compile } from 'typebox/compile'
 import type { AxiosResponse } from 'axios'
 import { CrmFailure } from '../../src/core/port.js'
 import type { CrmCriterion, CrmRecord } from '../../src/core/port.js'
+import { parsePhoneNumberFromString } from 'libphonenumber-js'
 import { badResponse, parseJsonBody } from '../shared/http-failure.js'
 
 // ---------------------------------------------------------------------------------------------
@@ -68,6 +69,47 @@ const ErrorBodySchema = Type.Object({
 })
 const checkErrorBody = Compile(ErrorBodySchema)
 export type HubSpotErrorBody = Static<typeof ErrorBodySchema>
+
+/**
+ * A property definition (properties guide https://developers.hubspot.com/docs/api/crm/properties;
+ * the description's `Property`): what the adapter relies on — the name, `type` (string, number,
+ * bool, date, datetime, enumeration, phone_number), `fieldType`, whether values are unique, and
+ * whether HubSpot computes it. Other members are tolerated.
+ */
+const PropertySchema = Type.Object({
+  name: Type.String({ minLength: 1 }),
+  type: Type.String(),
+  fieldType: Type.String(),
+  hasUniqueValue: Type.Optional(Type.Boolean()),
+  calculated: Type.Optional(Type.Boolean()),
+  hubspotDefined: Type.Optional(Type.Boolean()),
+  modificationMetadata: Type.Optional(Type.Object({ readOnlyValue: Type.Optional(Type.Boolean()) }))
+})
+export type HubSpotProperty = Static<typeof PropertySchema>
+const checkPropertyList = Compile(Type.Object({ results: Type.Array(PropertySchema) }))
+const checkProperty = Compile(PropertySchema)
+const checkGroupList = Compile(Type.Object({ results: Type.Array(Type.Object({ name: Type.String({ minLength: 1 }) })) }))
+
+/** GET /crm/v3/properties/contacts → 200 `{results: [Property]}`. */
+export function readPropertyList(response: AxiosResponse<string>, op: string): readonly HubSpotProperty[] {
+  const body = parseJsonBody(response, op)
+  if (!checkPropertyList.Check(body)) return badResponse(op, 'the answer is not a list of property definitions')
+  return body.results
+}
+
+/** POST /crm/v3/properties/contacts → 201 Property. */
+export function readProperty(response: AxiosResponse<string>, op: string): HubSpotProperty {
+  const body = parseJsonBody(response, op)
+  if (!checkProperty.Check(body)) return badResponse(op, 'the answer is not a property definition')
+  return body
+}
+
+/** GET /crm/v3/properties/contacts/groups → 200 `{results: [PropertyGroup]}`: the names. */
+export function readGroupNames(response: AxiosResponse<string>, op: string): ReadonlySet<string> {
+  const body = parseJsonBody(response, op)
+  if (!checkGroupList.Check(body)) return badResponse(op, 'the answer is not a list of property groups')
+  return new Set(body.results.map((g) => g.name))
+}
 
 /** The record key the adapter stores the contact id under (HubSpot's own `hs_object_id`). */
 export const ID_PROPERTY = 'hs_object_id'
@@ -151,36 +193,103 @@ export function toProperties(record: CrmRecord, op: string): Record<string, stri
  *   limitations list 6 per group and 18 in total. We keep to the stricter pair (6 / 18): a query
  *   within it is accepted under either reading;
  * - page size (`limit`): at most 200;
- * - results reachable through paging: 10,000 ("attempting to page beyond 10,000 will result in
- *   a 400 error").
+ * - request body: at most 3,000 characters.
+ * The gateway reaches only the first page: an SPI search at `offset` asks HubSpot for
+ * `offset + limit` results in one call, and a window past 200 is refused before any call
+ * (`unsupported`, reason `paging`). Walking HubSpot's opaque `after` cursors to a deep offset
+ * would spend one call of the account's five per second per page, for results no associate
+ * scrolls to; README § HubSpot documents the maximum.
  */
 export const SEARCH_LIMITS = {
   maxFilterGroups: 5,
   maxFiltersPerGroup: 6,
   maxFilters: 18,
   maxPageSize: 200,
-  maxResults: 10_000
+  maxBodyCharacters: 3000,
+  /** offset + limit of an SPI search. */
+  maxReachable: 200
 } as const
 
 export interface HubSpotFilter {
   readonly propertyName: string
-  readonly operator: 'EQ' | 'CONTAINS_TOKEN'
-  readonly value: string
+  readonly operator: 'EQ' | 'IN' | 'CONTAINS_TOKEN'
+  readonly value?: string
+  readonly values?: readonly string[]
 }
 
 export interface HubSpotFilterGroup {
   readonly filters: readonly HubSpotFilter[]
 }
 
+/**
+ * The search body, with every member HubSpot's published description of the endpoint
+ * requires (`PublicObjectSearchRequest`: filterGroups, properties, limit, after, sorts) — its
+ * SDKs are generated from it. `after: "0"` is the first page; `sorts` are strings there
+ * (`"name"` ascending): by record id, so a window at an offset is the same between two calls.
+ */
+export interface SearchBody {
+  readonly filterGroups: readonly HubSpotFilterGroup[]
+  readonly properties: readonly string[]
+  readonly limit: number
+  readonly after: string
+  readonly sorts: readonly string[]
+}
+
+export function searchBody(filterGroups: readonly HubSpotFilterGroup[], properties: readonly string[], limit: number): SearchBody {
+  const body: SearchBody = { filterGroups, properties, limit, after: '0', sorts: [ID_PROPERTY] }
+  const size = JSON.stringify(body).length
+  if (size > SEARCH_LIMITS.maxBodyCharacters) {
+    throw new CrmFailure('unsupported', {
+      reason: 'criteria',
+      detail: `hubspot searchCustomers: the search body would be ${size} characters; HubSpot takes ${SEARCH_LIMITS.maxBodyCharacters} (long values, or a table reading many properties)`
+    })
+  }
+  return body
+}
+
 /** HubSpot internal property names: lowercase letters, digits and underscores. */
 const PROPERTY_NAME = /^[a-z][a-z0-9_]*$/
 
 /**
+ * Properties HubSpot computes from `phone` and `mobilephone` for searching: the number's
+ * digits without the country code. The search guide advises searching phone numbers through
+ * them, leaving the country code out, so a number typed in any form is found.
+ */
+const CALCULATED_PHONE = /^hs_searchable_calculated_/
+
+/**
+ * How a number may have been typed into a text property HubSpot does not normalize (a custom
+ * `home_phone`): E.164 as the gateway writes it, the international and national formats, the
+ * national digits bare, grouped with spaces, dashes or dots, with the country code, and the
+ * country code before dash-grouped digits (`+1 415-555-0142`). Compared
+ * with `IN` (exact values): HubSpot has no digits-only comparison for other properties.
+ */
+function phoneSpellings(criterion: CrmCriterion): string[] {
+  const parsed = criterion.international === undefined ? undefined : parsePhoneNumberFromString(criterion.international)
+  if (parsed === undefined) return [criterion.value]
+  const national = parsed.formatNational()
+  const groups = national.match(/\d+/g) ?? []
+  return [
+    ...new Set([
+      parsed.number,
+      parsed.formatInternational(),
+      national,
+      criterion.value,
+      `${parsed.countryCallingCode}${criterion.value}`,
+      groups.join(' '),
+      groups.join('-'),
+      groups.join('.'),
+      `+${parsed.countryCallingCode} ${groups.join('-')}`
+    ])
+  ]
+}
+
+/**
  * The filters of one criterion on one property.
  * - equals → `EQ` with the value as given.
- * - phone → `EQ` on the number in E.164 (`international`, else the value as given): no HubSpot
- *   operator compares digits only, and the gateway writes phones in E.164, so a number it wrote
- *   is found; one typed into HubSpot in another format is not.
+ * - phone → on HubSpot's calculated searchable numbers, `EQ` on the national number (digits, no
+ *   country code); on any other property, `IN` the number's common spellings (phoneSpellings).
+ *   The core re-checks every record found against the searched number.
  * - prefix → `CONTAINS_TOKEN` with a trailing `*` wildcard (the guide: "You can use wildcards (*)
  *   to complete a partial search", e.g. `*@hubspot.com`), one filter per word of the value, so
  *   `mary an` matches a value holding a word starting "mary" and one starting "an".
@@ -190,8 +299,10 @@ const PROPERTY_NAME = /^[a-z][a-z0-9_]*$/
  */
 function filtersFor(criterion: CrmCriterion, propertyName: string): HubSpotFilter[] {
   if (criterion.operator === 'equals') return [{ propertyName, operator: 'EQ', value: criterion.value }]
-  // TODO(separate issue): search HubSpot's calculated searchable phone properties instead of EQ on E.164.
-  if (criterion.operator === 'phone') return [{ propertyName, operator: 'EQ', value: criterion.international ?? criterion.value }]
+  if (criterion.operator === 'phone') {
+    if (CALCULATED_PHONE.test(propertyName)) return [{ propertyName, operator: 'EQ', value: criterion.value }]
+    return [{ propertyName, operator: 'IN', values: phoneSpellings(criterion) }]
+  }
   const words = criterion.value
     .replaceAll('*', ' ')
     .split(/\s+/)
@@ -247,25 +358,18 @@ export function toFilterGroups(criteria: readonly CrmCriterion[]): HubSpotFilter
 }
 
 /**
- * The port pages by offset/limit, HubSpot by `limit` (≤ 200) and an `after` cursor taken from
- * the previous answer's `paging.next.after`. The guide does not say what the cursor holds, so
- * it is treated as opaque: a window at `offset` is reached by walking pages from the start,
- * as few and as small as possible — one call when `offset + limit` ≤ 200. The 10,000-result
- * ceiling is checked before any call: beyond it HubSpot answers 400, here `unsupported`
- * (reason `paging`, field `offset`), never sent.
+ * How many results to ask for: the whole window `offset + limit` in one call (the port's
+ * limit is at most 100). A window past SEARCH_LIMITS.maxReachable is `unsupported` (reason
+ * `paging`, field `offset`) before any call.
  */
-export function pageSizes(offset: number, limit: number): number[] {
+export function searchWindow(offset: number, limit: number): number {
   const end = offset + limit
-  if (end > SEARCH_LIMITS.maxResults) {
+  if (end > SEARCH_LIMITS.maxReachable) {
     throw new CrmFailure('unsupported', {
       reason: 'paging',
       field: 'offset',
-      detail: `hubspot searchCustomers: HubSpot search reaches at most ${SEARCH_LIMITS.maxResults} results`
+      detail: `hubspot searchCustomers: the gateway reaches the first ${SEARCH_LIMITS.maxReachable} results of a HubSpot search (offset + limit)`
     })
   }
-  const sizes: number[] = []
-  for (let fetched = 0; fetched < end; fetched += sizes[sizes.length - 1] ?? 0) {
-    sizes.push(Math.min(SEARCH_LIMITS.maxPageSize, end - fetched))
-  }
-  return sizes
+  return end
 }

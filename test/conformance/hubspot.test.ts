@@ -8,8 +8,9 @@
  *   HUBSPOT_CONFORMANCE_ACCESS_TOKEN=pat-…  npx tap --disable-coverage test/conformance/hubspot.test.ts
  *   (optional HUBSPOT_CONFORMANCE_BASE_URL, default https://api.hubapi.com)
  *
- * The private app needs crm.objects.contacts.read/write, and the account the custom properties
- * listed in the header of mappings/hubspot.yaml. The kit archives the contacts it creates.
+ * The private app needs crm.objects.contacts.read/write, and the account the table's custom
+ * properties (`clienteling-gateway crm provision`, README § HubSpot). The kit archives the
+ * contacts it creates.
  * Searches are paced (5 per second) and retried while HubSpot indexes fresh contacts.
  */
 import t from 'tap'
@@ -60,6 +61,10 @@ if (realToken === undefined || realToken === '') {
     missingId: '999999999999',
     makeAdapter: makeAdapter(HUBSPOT_TOKEN),
     crmControl: control
+  })
+  t.test("every request the kit's run made is valid under HubSpot's published description", async (t) => {
+    t.same(double.violations, [])
+    t.ok(double.requests.length > 30, `${double.requests.length} requests checked`)
   })
 } else {
   const baseUrl = process.env['HUBSPOT_CONFORMANCE_BASE_URL'] ?? 'https://api.hubapi.com'

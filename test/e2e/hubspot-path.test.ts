@@ -8,7 +8,8 @@
  */
 import t from 'tap'
 import { AUTH_HEADERS } from '../helpers/build-test-app.js'
-import { SPI, startGatewayOverHubSpot, startHubSpot } from '../helpers/gateway-over-hubspot.js'
+import { SPI, hubspotAdapter, startGatewayOverHubSpot, startHubSpot } from '../helpers/gateway-over-hubspot.js'
+import { createSilentLogger } from '../helpers/silent-logger.js'
 import { example } from '../helpers/spi-examples.js'
 import { expectSearchByEveryParameter } from '../helpers/spi-search-checks.js'
 
@@ -98,10 +99,61 @@ t.test('the three vendor scenarios, searches and HubSpot-specific answers — ov
   t.same([invalid.status, invalid.json.errorCode], [400, 'CRM_VALIDATION_FAILED'], "HubSpot's INVALID_EMAIL")
   t.match(invalid.json.errorMessage, /email/, 'naming the property')
 
-  // Over the search limit (5 per second) within one second: the POS is told to wait.
-  clock += 1000
-  const answers = []
-  for (let i = 0; i < 6; i++) answers.push(await call('GET', `${base}?lastName=ok`))
-  t.same(answers.map((a) => a.status), [200, 200, 200, 200, 200, 429], 'the sixth search in a second is throttled')
-  t.same([answers[5]?.json.errorCode, answers[5]?.headers.get('retry-after')], ['CRM_RATE_LIMITED', '1'], 'as CRM_RATE_LIMITED, Retry-After 1')
+  const deep = await call('GET', `${base}?lastName=ok&offset=190&limit=20`)
+  t.same([deep.status, deep.json.errorCode], [400, 'PAGING_OUT_OF_RANGE'], 'past the first 200 matches: refused, not walked')
+  t.same(hubspot.violations, [], "every request of the run was valid under HubSpot's description")
+})
+
+t.test("HubSpot's search rate is kept by the gateway: queued within the deadline, refused beyond it, never a HubSpot 429", async (t) => {
+  const hubspot = await startHubSpot(t, { now: () => Date.parse('2024-03-05T12:00:00Z') })
+  // A short deadline: a search without a slot within it is refused at once (no real waiting here).
+  const { app } = await startGatewayOverHubSpot(t, hubspot.url, { resilience: { requestDeadlineMs: 300 } })
+  const base = `${await app.listen({ host: '127.0.0.1', port: 0 })}${SPI}`
+  const searches = () => hubspot.requests.filter((r) => r.url.startsWith('/crm/v3/objects/contacts/search')).length
+  const answers = await Promise.all(Array.from({ length: 6 }, () => call('GET', `${base}?lastName=ok`)))
+  t.same(answers.map((a) => a.status).sort(), [200, 200, 200, 200, 429, 429], 'four per second (the default of the account\'s five); the rest cannot wait for a slot')
+  const refused = answers.find((a) => a.status === 429)
+  t.same([refused?.json.errorCode, refused?.headers.get('retry-after')], ['CRM_RATE_LIMITED', '1'], 'as CRM_RATE_LIMITED, Retry-After 1')
+  t.equal(searches(), 4, 'HubSpot saw four searches: none refused by HubSpot, whose limit is five')
+})
+
+t.test('an e-mail search finds a customer created a moment ago: no search index involved', async (t) => {
+  const clock = Date.parse('2024-03-05T12:00:00Z')
+  const hubspot = await startHubSpot(t, { now: () => clock, indexLagMs: 10_000 })
+  const { app } = await startGatewayOverHubSpot(t, hubspot.url)
+  const base = `${await app.listen({ host: '127.0.0.1', port: 0 })}${SPI}`
+  const created = await call('POST', base, { customer: { profile: { firstName: 'Amelia', lastName: 'Okafor', email: 'Amelia.Okafor@example.com' } } })
+  t.equal(created.status, 200)
+  const byName = await call('GET', `${base}?lastName=Okafor`)
+  t.same(byName.json.customers, [], 'the search index has not seen her yet (HubSpot: "a few moments")')
+  const byEmail = await call('GET', `${base}?email=amelia.okafor%40example.com`)
+  t.same(byEmail.json.customers.map((c: { profile: { firstName: string } }) => c.profile.firstName), ['Amelia'], 'the e-mail is read exactly: found at once')
+  const both = await call('GET', `${base}?email=amelia.okafor%40example.com&lastName=Oka`)
+  t.equal(both.json.customers.length, 1, 'other criteria are checked by the gateway on the contact read')
+  const wrong = await call('GET', `${base}?email=amelia.okafor%40example.com&lastName=Smith`)
+  t.same(wrong.json.customers, [], 'and refuse it when they do not match')
+  const next = await call('GET', `${base}?email=amelia.okafor%40example.com&offset=1`)
+  t.same(next.json.customers, [], 'an e-mail names one customer: nothing after the first')
+  t.equal(hubspot.requests.filter((r) => r.url.startsWith('/crm/v3/objects/contacts/search')).length, 1, 'only the name search used the search endpoint')
+  t.same(hubspot.violations, [])
+})
+
+t.test('readiness names the properties a portal lacks until they are provisioned', async (t) => {
+  const hubspot = await startHubSpot(t, { provisioned: false })
+  const before = await startGatewayOverHubSpot(t, hubspot.url)
+  const unready = await before.app.inject({ method: 'GET', url: '/readyz' })
+  t.equal(unready.statusCode, 503, 'not ready: its creates would fail')
+  const body = unready.json()
+  t.equal(body.status, 'unready')
+  t.match(body.reason, /^the CRM lacks fields the mapping table uses: .*consent_terms.*; run "clienteling-gateway crm provision"/)
+  t.ok(body.fields.missing.includes('clienteling_create_request_id') && !body.fields.missing.includes('email'), 'custom properties named, none of HubSpot\'s own')
+  const create = await before.inject({ method: 'POST', url: SPI, payload: example('1-create-with-loyalty.request') })
+  t.same([create.statusCode, create.json().errorCode], [400, 'CRM_VALIDATION_FAILED'], 'what a create meets meanwhile: HubSpot refuses unknown properties')
+
+  const adapter = hubspotAdapter(t, hubspot.url, before.mapping)
+  await adapter.fieldSchema?.provision(before.mapping.fields, { signal: AbortSignal.timeout(5000), log: createSilentLogger(), requestId: 'provision' })
+  const after = await startGatewayOverHubSpot(t, hubspot.url)
+  const ready = await after.app.inject({ method: 'GET', url: '/readyz' })
+  t.same([ready.statusCode, ready.json().fields], [200, { status: 'ok' }], 'provisioned: ready')
+  t.equal((await after.inject({ method: 'POST', url: SPI, payload: example('1-create-with-loyalty.request') })).statusCode, 200)
 })

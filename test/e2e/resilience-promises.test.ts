@@ -195,6 +195,9 @@ for (const timing of Object.keys(TIMINGS) as TimingName[]) {
     const elsewhere = await other.inject({ method: 'POST', url: SPI, payload: body })
     t.equal(elsewhere.json().customer?.profile.customerId, firstId, 'on another instance, the duplicate e-mail is recognised as its own')
     t.equal(hubspot.contacts.size, 1, 'HubSpot holds exactly one')
+    const lookups = proxy.forwardedRequests().filter((r) => r.path.includes('idProperty=clienteling_create_request_id'))
+    t.ok(lookups.length >= 1, 'found by its creation marker with an exact read (idProperty), not through the lagging search index')
+    t.equal(proxy.forwardedRequests().filter((r) => r.path.startsWith('/crm/v3/objects/contacts/search')).length, 0, 'no search at all')
   })
 
   t.test(`[${timing} timings] 5. a CRM's Retry-After reaches the till clamped; throttling holds calls back and opens no circuit`, async (t) => {

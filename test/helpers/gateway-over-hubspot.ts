@@ -1,6 +1,7 @@
 /**
  * The real path over HubSpot for tests: the HubSpot test double (test/fakes/hubspot-double.ts)
- * holding the custom properties mappings/hubspot.yaml needs, the hubspot adapter from the
+ * provisioned as a merchant would (`crm provision`) with the custom properties
+ * mappings/hubspot.yaml needs, the hubspot adapter from the
  * registry, and the gateway app configured for it (adapter `hubspot`, base URL pointed at the
  * double, the shipped table). Everything listens on 127.0.0.1 and is torn down with the test.
  */
@@ -13,7 +14,7 @@ import { loadMappingTable } from '../../src/mapping/index.js'
 import type { CompiledMapping } from '../../src/mapping/index.js'
 import { resolveAdapterFactory } from '../../adapters/index.js'
 import { startHubSpotDouble } from '../fakes/hubspot-double.js'
-import type { HubSpotDouble, HubSpotDoubleOptions, PropertyDefinition } from '../fakes/hubspot-double.js'
+import type { HubSpotDouble, HubSpotDoubleOptions } from '../fakes/hubspot-double.js'
 import { AUTH_HEADERS, TEST_CLIENT_ID, TEST_SECRET } from './build-test-app.js'
 import { checkAnswers } from './answer-check.js'
 import { createSilentLogger } from './silent-logger.js'
@@ -25,29 +26,35 @@ interface Teardown {
 export const HUBSPOT_TOKEN = 'pat-na1-00000000-test-token'
 export const SPI = '/endpoint/sa/customers'
 
-const bool = (name: string): PropertyDefinition => ({ name, type: 'bool', options: ['true', 'false'] })
-const text = (name: string): PropertyDefinition => ({ name, type: 'string' })
-const number = (name: string): PropertyDefinition => ({ name, type: 'number' })
-const date = (name: string): PropertyDefinition => ({ name, type: 'date' })
-
-/** The custom contact properties a merchant creates for mappings/hubspot.yaml (its header). */
-export const MERCHANT_PROPERTIES: readonly PropertyDefinition[] = [
-  ...['gender', 'home_phone', 'preferred_language', 'customer_group', 'alternate_customer_id', 'tax_id', 'address_line_2', 'location_country', 'location_postal_code'].map(text),
-  ...['loyalty_account_number', 'loyalty_first_name', 'loyalty_last_name', 'loyalty_tier', 'loyalty_tier_title', 'loyalty_tier_subtitle', 'home_store', 'enrolled_by'].map(text),
-  ...['clienteling_addresses', 'loyalty_address', 'loyalty_attributes'].map(text),
-  ...['loyalty_points', 'loyalty_cash_rewards', 'loyalty_store_credit', 'order_count'].map(number),
-  ...['loyalty_tier_start_date', 'loyalty_tier_end_date'].map(date),
-  ...['sms_notifications_allowed', 'consent_terms', 'consent_direct_mail', 'consent_ereceipt', 'consent_newsletter', 'consent_phone', 'consent_sms', 'consent_loyalty'].map(bool)
-]
-
 export async function loadHubSpotTable(): Promise<CompiledMapping> {
   return loadMappingTable(mappingFileFor('hubspot', ''))
 }
 
-/** The double with the merchant's properties, closed with the test. */
-export async function startHubSpot(t: Teardown, options: Partial<HubSpotDoubleOptions> = {}): Promise<HubSpotDouble> {
-  const double = await startHubSpotDouble({ accessToken: HUBSPOT_TOKEN, customProperties: MERCHANT_PROPERTIES, ...options })
+export interface StartOptions extends Partial<HubSpotDoubleOptions> {
+  /**
+   * Whether the portal gets the table's custom properties before the test, created the way a
+   * merchant creates them (`crm provision`: the adapter's field schema). Default true.
+   */
+  readonly provisioned?: boolean
+}
+
+/** The double, provisioned for mappings/hubspot.yaml unless told otherwise, closed with the test. */
+export async function startHubSpot(t: Teardown, options: StartOptions = {}): Promise<HubSpotDouble> {
+  const { provisioned = true, burstRateLimit, ...doubleOptions } = options
+  // The test's burst limit applies once provisioning (some thirty calls) is done.
+  const double = await startHubSpotDouble({ accessToken: HUBSPOT_TOKEN, ...doubleOptions, ...(provisioned ? {} : { burstRateLimit }) })
   t.teardown(() => double.close())
+  if (provisioned) {
+    const table = await loadHubSpotTable()
+    const adapter = hubspotAdapter(t, double.url, table)
+    const report = await adapter.fieldSchema?.provision(table.fields, { signal: AbortSignal.timeout(10_000), log: createSilentLogger(), requestId: 'provision' })
+    if (report === undefined || report.missing.length > 0 || report.mismatched.length > 0) {
+      throw new Error(`the HubSpot double could not be provisioned: ${JSON.stringify(report)}`)
+    }
+    // Provisioning spent burst calls: a test starts with the rate windows of a fresh portal.
+    if (burstRateLimit) double.setBurstRateLimit(burstRateLimit)
+    double.resetRateWindows()
+  }
   return double
 }
 

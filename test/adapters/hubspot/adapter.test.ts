@@ -1,6 +1,7 @@
 /**
  * The hubspot adapter beyond the conformance kit: what it sends (the explicit property list,
- * partial PATCHes, filterGroups as structures within HubSpot's limits, paging by cursor), and
+ * partial PATCHes, filterGroups as structures within HubSpot's limits, one bounded page, exact
+ * lookups by unique properties, property checks and provisioning), and
  * which failure kind (src/core/port.ts) each HubSpot answer it can get is reported as — against
  * the HubSpot double, and against a raw server for answers the double never gives (garbage,
  * undocumented statuses).
@@ -11,7 +12,7 @@ import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import { createHubSpotAdapter } from '../../../adapters/hubspot/index.js'
 import { HubSpotClient } from '../../../adapters/hubspot/client.js'
-import { SEARCH_LIMITS, pageSizes, toFilterGroups } from '../../../adapters/hubspot/wire.js'
+import { SEARCH_LIMITS, searchWindow, toFilterGroups } from '../../../adapters/hubspot/wire.js'
 import type { CallContext, CrmAdapter, CrmCriterion } from '../../../src/core/port.js'
 import { HUBSPOT_TOKEN, hubspotAdapter, loadHubSpotTable, startHubSpot } from '../../helpers/gateway-over-hubspot.js'
 import { createSilentLogger } from '../../helpers/silent-logger.js'
@@ -54,6 +55,12 @@ const json = (status: number, body: unknown, headers: Record<string, string> = {
 
 const crit = (fields: string[], operator: CrmCriterion['operator'], value: string): CrmCriterion => ({ fields, operator, value })
 
+/** HubSpot's own contact properties the table uses (mappings/hubspot.yaml, header). */
+const BUILT_IN = new Set([
+  'hs_object_id', 'salutation', 'firstname', 'lastname', 'email', 'gender', 'mobilephone', 'phone', 'date_of_birth', 'hs_language',
+  'address', 'city', 'state', 'zip', 'country', 'hs_searchable_calculated_mobile_number', 'hs_searchable_calculated_phone_number'
+])
+
 t.test('settings and start-up: clear errors naming the key, never the token', async (t) => {
   const make = (settings: Record<string, unknown>, extra: { baseUrl?: string; readFields?: boolean } = {}) => () =>
     createHubSpotAdapter({
@@ -64,8 +71,12 @@ t.test('settings and start-up: clear errors naming the key, never the token', as
       ...(extra.readFields === false ? {} : { readFields: () => ['email'] })
     })
   t.throws(make({}), /hubspot adapter: settings\.accessToken is required/)
-  t.throws(make({ accessToken: 'pat-secret-value', acessToken: 'x' }), { message: /settings\.acessToken is not a known setting \(known: accessToken\)/ })
+  t.throws(make({ accessToken: 'pat-secret-value', acessToken: 'x' }), { message: /settings\.acessToken is not a known setting \(known: accessToken, searchRequestsPerSecond, propertyGroup\)/ })
   t.throws(make({ accessToken: '' }), /settings\.accessToken must be a non-empty string/)
+  t.throws(make({ accessToken: 'pat', searchRequestsPerSecond: 9 }), /settings\.searchRequestsPerSecond must be an integer from 1 to 5/, 'HubSpot allows five searches per second')
+  t.throws(make({ accessToken: 'pat', propertyGroup: 'Clienteling Group' }), /settings\.propertyGroup must be a string matching/)
+  t.same(make({ accessToken: 'pat' })().callRates, { searchCustomers: { calls: 4, perMs: 1000 } }, 'the search rate the core paces to: 4 of the account\'s 5 per second by default')
+  t.same(make({ accessToken: 'pat', searchRequestsPerSecond: 2 })().callRates, { searchCustomers: { calls: 2, perMs: 1000 } })
   const error = t.throws(make({ accessToken: 'pat-secret-value', apiKey: 'x' })) as Error
   t.notMatch(error.message, /pat-secret-value/, 'the token never appears in the error')
   t.throws(make({ accessToken: 'pat' }, { baseUrl: 'ftp://api.hubapi.com' }), /baseUrl must use http or https/)
@@ -80,8 +91,8 @@ t.test('what the adapter sends: explicit properties, strings, partial PATCH, no 
   const ctx = context(log)
 
   const created = await adapter.createCustomer({ email: 'amelia@example.com', firstname: 'Amelia', loyalty_points: 1250, consent_terms: true, hs_object_id: '7' }, ctx)
-  t.same(double.requests.at(-1)?.body, { properties: { email: 'amelia@example.com', firstname: 'Amelia', loyalty_points: '1250', consent_terms: 'true' } },
-    'POST {properties}: every value as text; the read-only id is never written')
+  t.same(double.requests.at(-1)?.body, { properties: { email: 'amelia@example.com', firstname: 'Amelia', loyalty_points: '1250', consent_terms: 'true' }, associations: [] },
+    'POST {properties, associations: []}: every value as text; the read-only id is never written; associations as the description requires')
   t.match(created, { hs_object_id: '1001', email: 'amelia@example.com', loyalty_points: '1250' }, 'the created record, id as hs_object_id')
 
   const got = await adapter.getCustomer('1001', ctx)
@@ -143,14 +154,16 @@ t.test('search: filterGroups built as structures, the cross product, limits refu
   const page = await adapter.searchCustomers({ criteria: [phone, last], limit: 10, offset: 0 }, ctx)
   t.same(page.records.map((r) => r['firstname']), ['Amelia', 'Amos'], 'phone across three properties AND lastName prefix')
   t.equal(page.total, 2)
-  const body = double.requests.at(-1)?.body as { filterGroups: unknown; properties: string[]; limit: number }
-  t.same(body.filterGroups, [
-    { filters: [{ propertyName: 'mobilephone', operator: 'EQ', value: '+14155550142' }, { propertyName: 'lastname', operator: 'CONTAINS_TOKEN', value: 'ok*' }] },
-    { filters: [{ propertyName: 'phone', operator: 'EQ', value: '+14155550142' }, { propertyName: 'lastname', operator: 'CONTAINS_TOKEN', value: 'ok*' }] },
-    { filters: [{ propertyName: 'home_phone', operator: 'EQ', value: '+14155550142' }, { propertyName: 'lastname', operator: 'CONTAINS_TOKEN', value: 'ok*' }] }
-  ], 'one group per phone property, each ANDing every criterion; the phone as E.164, the prefix as a wildcard token')
+  const body = double.requests.at(-1)?.body as { filterGroups: { filters: { values?: string[] }[] }[]; properties: string[]; limit: number; after: string; sorts: string[] }
+  const lastName = { propertyName: 'lastname', operator: 'CONTAINS_TOKEN', value: 'ok*' }
+  t.same(body.filterGroups.slice(0, 2), [
+    { filters: [{ propertyName: 'hs_searchable_calculated_mobile_number', operator: 'EQ', value: '4155550142' }, lastName] },
+    { filters: [{ propertyName: 'hs_searchable_calculated_phone_number', operator: 'EQ', value: '4155550142' }, lastName] }
+  ], "one group per phone property, each ANDing every criterion: HubSpot's calculated numbers compared with the digits, no country code")
+  t.match(body.filterGroups[2], { filters: [{ propertyName: 'home_phone', operator: 'IN' }, lastName] }, 'the custom home_phone: IN its spellings')
   t.same(body.properties.sort(), [...new Set(['hs_object_id', ...mapping.readFields])].sort(), 'the results carry the table\'s properties')
-  t.equal(body.limit, 10)
+  t.same([body.limit, body.after, body.sorts], [10, '0', ['hs_object_id']], 'one page from the start, sorted by id: after and sorts sent as the description requires')
+  t.same(double.violations, [], 'every request valid under HubSpot\'s description')
 
   t.same(toFilterGroups([crit(['firstname'], 'prefix', 'mary a*nn')]), [{ filters: [
     { propertyName: 'firstname', operator: 'CONTAINS_TOKEN', value: 'mary*' },
@@ -170,51 +183,125 @@ t.test('search: filterGroups built as structures, the cross product, limits refu
   const empty = await failure(adapter.searchCustomers({ criteria: [crit(['firstname'], 'prefix', '**')], limit: 5, offset: 0 }, ctx))
   t.same([empty.kind, empty.reason, empty.field], ['unsupported', 'value', 'firstname'], 'nothing left to search: the value is unsupported')
   t.equal((await failure(adapter.searchCustomers({ criteria: [crit(['First Name'], 'equals', 'x')], limit: 5, offset: 0 }, ctx))).kind, 'misconfigured', 'a bad property name is the table\'s error')
-  const deep = await failure(adapter.searchCustomers({ criteria: [last], limit: 100, offset: 9950 }, ctx))
-  t.same([deep.kind, deep.reason, deep.field], ['unsupported', 'paging', 'offset'], 'beyond the 10,000 reachable results')
+  const deep = await failure(adapter.searchCustomers({ criteria: [last], limit: 20, offset: 190 }, ctx))
+  t.same([deep.kind, deep.reason, deep.field], ['unsupported', 'paging', 'offset'], `beyond the first ${SEARCH_LIMITS.maxReachable} results: refused, never walked`)
+  const huge = await failure(adapter.searchCustomers({ criteria: [crit(['firstname'], 'equals', 'x'.repeat(3000))], limit: 5, offset: 0 }, ctx))
+  t.same([huge.kind, huge.reason], ['unsupported', 'criteria'], 'a body over HubSpot\'s 3,000 characters is never sent')
+  t.match(huge.message, /would be \d+ characters; HubSpot takes 3000/)
   t.equal(double.requests.length, calls, 'none of the refused searches reached HubSpot')
 })
 
-t.test('paging: offset/limit through the opaque after cursor, as few pages as possible', async (t) => {
-  t.same(pageSizes(0, 20), [20], 'first page: one call of the page size')
-  t.same(pageSizes(40, 20), [60], 'within 200: one call, then the window is cut out')
-  t.same(pageSizes(190, 20), [200, 10], 'past 200: pages of 200, the last one only as big as needed')
-  t.equal(pageSizes(9900, 100).length, 50, '10,000 reachable: 50 pages of 200')
-  t.throws(() => pageSizes(9901, 100), { name: 'CrmFailure', kind: 'unsupported', reason: 'paging', field: 'offset' })
+t.test('paging: one call for the window offset + limit, at most 200 deep', async (t) => {
+  t.equal(searchWindow(0, 20), 20, 'first page: the page size')
+  t.equal(searchWindow(40, 20), 60, 'a later page: the whole window, cut out here')
+  t.equal(searchWindow(100, 100), 200, 'the deepest window')
+  t.throws(() => searchWindow(101, 100), { name: 'CrmFailure', kind: 'unsupported', reason: 'paging', field: 'offset' })
 
   const server = await rawServer(t)
   const contact = (id: number) => ({ id: String(id), properties: { firstname: `P${id}` } })
   server.answer((_req, raw, res) => {
-    const body = JSON.parse(raw) as { limit: number; after?: string }
-    const start = body.after === undefined ? 0 : Number(body.after.replace('cursor-', ''))
-    const results = Array.from({ length: body.limit }, (_, i) => contact(start + i))
-    json(200, { total: 1000, results, paging: { next: { after: `cursor-${start + body.limit}`, link: '?after=…' } } })(_req, raw, res)
+    const body = JSON.parse(raw) as { limit: number }
+    const results = Array.from({ length: body.limit }, (_, i) => contact(i))
+    json(200, { total: 1000, results, paging: { next: { after: String(body.limit), link: '?after=…' } } })(_req, raw, res)
   })
   const adapter = hubspotAdapter(t, server.url, mapping)
-  const page = await adapter.searchCustomers({ criteria: [crit(['lastname'], 'equals', 'x')], limit: 20, offset: 190 }, context())
-  t.same(page.records.map((r) => r['hs_object_id']), Array.from({ length: 20 }, (_, i) => String(190 + i)), 'the window at offset 190')
-  t.equal(page.total, 1000)
-  t.same(server.seen.map((s) => JSON.parse(s.body) as unknown).map((b: any) => [b.limit, b.after]), [[200, undefined], [10, 'cursor-200']], 'the second page asks with the cursor the first answered')
+  const page = await adapter.searchCustomers({ criteria: [crit(['lastname'], 'equals', 'x')], limit: 20, offset: 170 }, context())
+  t.same(page.records.map((r) => r['hs_object_id']), Array.from({ length: 20 }, (_, i) => String(170 + i)), 'the window at offset 170')
+  t.equal(page.total, 1000, "HubSpot's total is passed on")
+  t.same(server.seen.map((s) => JSON.parse(s.body) as { limit: number; after: string }).map((b) => [b.limit, b.after]), [[190, '0']], 'one call from the start; the next cursor is never followed')
 
   server.seen.length = 0
   server.answer(json(200, { total: 3, results: [contact(1), contact(2), contact(3)] }))
-  const short = await adapter.searchCustomers({ criteria: [crit(['lastname'], 'equals', 'x')], limit: 5, offset: 201 }, context())
-  t.same([short.records, server.seen.length], [[], 1], 'no paging.next: the last page, no further call')
+  const short = await adapter.searchCustomers({ criteria: [crit(['lastname'], 'equals', 'x')], limit: 5, offset: 20 }, context())
+  t.same([short.records, short.total, server.seen.length], [[], 3, 1], 'an offset past the matches: none, in one call')
 })
 
-t.test('the phone operator: EQ on the E.164 form in each phone property', async (t) => {
+t.test('the phone operator: HubSpot\'s calculated numbers by digits, other properties by spelling', async (t) => {
   const double = await startHubSpot(t, { searchRateLimit: { max: 1000, windowMs: 1000 } })
   const adapter = hubspotAdapter(t, double.url, mapping)
   const ctx = context()
-  await adapter.createCustomer({ firstname: 'Amelia', mobilephone: '+14155550142' }, ctx)
-  await adapter.createCustomer({ firstname: 'Amos', home_phone: '+14155550142' }, ctx)
-  await adapter.createCustomer({ firstname: 'Typed', phone: '(415) 555-0142' }, ctx)
-  const phones = ['mobilephone', 'phone', 'home_phone']
-  const page = await adapter.searchCustomers({ criteria: [{ fields: phones, operator: 'phone', value: '4155550142', international: '+14155550142' }], limit: 10, offset: 0 }, ctx)
-  t.same(page.records.map((r) => r['firstname']), ['Amelia', 'Amos'], 'numbers the gateway wrote (E.164) are found in any phone property')
-  const body = double.requests.at(-1)?.body as { filterGroups: unknown }
-  t.same(body.filterGroups, phones.map((propertyName) => ({ filters: [{ propertyName, operator: 'EQ', value: '+14155550142' }] })), 'one EQ group per property, on the international form')
-  t.same(toFilterGroups([{ fields: ['phone'], operator: 'phone', value: '4155550142' }]), [{ filters: [{ propertyName: 'phone', operator: 'EQ', value: '4155550142' }] }], 'without an E.164 form: EQ on the value as given')
+  const typed = ['+14155550142', '(415) 555-0142', '415.555.0142', '1 415 555 0142']
+  for (const [i, number] of typed.entries()) await adapter.createCustomer({ firstname: `Mobile${i}`, mobilephone: number }, ctx)
+  await adapter.createCustomer({ firstname: 'Desk', phone: '415-555-0142' }, ctx)
+  for (const [i, number] of ['+14155550142', '(415) 555-0142', '415.555.0142', '4155550142', '+1 415-555-0142'].entries()) {
+    await adapter.createCustomer({ firstname: `Home${i}`, home_phone: number }, ctx)
+  }
+  await adapter.createCustomer({ firstname: 'Other', mobilephone: '+14155550100', home_phone: '415 555 0100' }, ctx)
+  const phones = ['hs_searchable_calculated_mobile_number', 'hs_searchable_calculated_phone_number', 'home_phone']
+  const page = await adapter.searchCustomers({ criteria: [{ fields: phones, operator: 'phone', value: '4155550142', international: '+14155550142' }], limit: 20, offset: 0 }, ctx)
+  t.same(page.records.map((r) => r['firstname']).sort(), ['Desk', 'Home0', 'Home1', 'Home2', 'Home3', 'Home4', 'Mobile0', 'Mobile1', 'Mobile2', 'Mobile3'],
+    'the number however it was typed: HubSpot normalizes phone and mobilephone; home_phone in its common spellings')
+  const body = double.requests.at(-1)?.body as { filterGroups: { filters: { values?: string[] }[] }[] }
+  t.same(body.filterGroups[2]?.filters[0]?.values, ['+14155550142', '+1 415 555 0142', '(415) 555-0142', '4155550142', '14155550142', '415 555 0142', '415-555-0142', '415.555.0142', '+1 415-555-0142'])
+  t.same(toFilterGroups([{ fields: ['home_phone'], operator: 'phone', value: '4155550142' }]), [{ filters: [{ propertyName: 'home_phone', operator: 'IN', values: ['4155550142'] }] }], 'without an E.164 form: the digits as given')
+  t.same(double.violations, [])
+})
+
+t.test('exact lookups by unique properties: e-mail, and the creation marker once provisioned unique', async (t) => {
+  let clock = Date.parse('2024-03-05T12:00:00Z')
+  const double = await startHubSpot(t, { now: () => clock, indexLagMs: 5000, searchRateLimit: { max: 1000, windowMs: 1000 } })
+  const adapter = hubspotAdapter(t, double.url, mapping)
+  const ctx = context()
+  const lookup = adapter.uniqueLookup
+  if (lookup === undefined) throw new Error('the hubspot adapter offers exact lookups')
+  t.same([...lookup.fields()], ['email'], 'before the definitions are read: the e-mail, unique in every portal')
+  await adapter.createCustomer({ email: 'amelia@example.com', firstname: 'Amelia', clienteling_create_request_id: 'f'.repeat(32) }, ctx)
+
+  const bySearch = await adapter.searchCustomers({ criteria: [crit(['email'], 'equals', 'amelia@example.com')], limit: 1, offset: 0 }, ctx)
+  t.equal(bySearch.records.length, 0, 'the search index has not seen the contact yet (index lag)')
+  const found = await lookup.find('email', 'amelia@example.com', ctx)
+  t.match(found, { hs_object_id: '1001', firstname: 'Amelia' }, 'the exact read finds it at once')
+  const read = new URL(double.requests.at(-1)?.url ?? '', double.url)
+  t.same([read.pathname, read.searchParams.get('idProperty')], ['/crm/v3/objects/contacts/amelia%40example.com', 'email'], 'GET …/contacts/{email}?idProperty=email')
+  t.equal(await lookup.find('email', 'nobody@example.com', ctx), null, '404 → null')
+
+  const report = await adapter.fieldSchema?.check(mapping.fields, ctx)
+  t.same(report, { missing: [], mismatched: [] })
+  t.ok(lookup.fields().has('clienteling_create_request_id'), 'the marker property, provisioned with unique values, is now known unique')
+  t.match(await lookup.find('clienteling_create_request_id', 'f'.repeat(32), ctx), { hs_object_id: '1001' }, 'a lost create is found by its marker without a search')
+  clock += 5000
+  t.equal((await adapter.searchCustomers({ criteria: [crit(['email'], 'equals', 'amelia@example.com')], limit: 1, offset: 0 }, ctx)).records.length, 1, 'the index caught up')
+  t.same(double.violations, [])
+})
+
+t.test('properties: check names what is missing or mistyped; provision creates, idempotently, never alters', async (t) => {
+  const double = await startHubSpot(t, {
+    provisioned: false,
+    // A merchant's own loyalty_points, made as text: the table writes numbers into it.
+    customProperties: [{ name: 'loyalty_points', type: 'string', fieldType: 'text', groupName: 'contactinformation' }]
+  })
+  const adapter = hubspotAdapter(t, double.url, mapping)
+  const schema = adapter.fieldSchema
+  if (schema === undefined) throw new Error('the hubspot adapter checks and provisions properties')
+  const ctx = context()
+  const custom = mapping.fields.filter((f) => !BUILT_IN.has(f.name)).map((f) => f.name)
+
+  const before = await schema.check(mapping.fields, ctx)
+  t.same([...before.missing].sort(), custom.filter((n) => n !== 'loyalty_points').sort(), "every custom property the table uses, none of HubSpot's own")
+  t.same(before.mismatched, [{ name: 'loyalty_points', expected: 'number', actual: 'string' }], 'an existing property of the wrong type')
+
+  const first = await schema.provision(mapping.fields, ctx)
+  t.same([...first.created].sort(), [...before.missing].sort(), 'creates exactly the missing ones')
+  t.same(first.mismatched, before.mismatched, 'the wrong-type one is reported')
+  t.same(first.missing, [])
+  t.match(first.notes, [/created the property group "clienteling"/])
+  const listed = await fetch(`${double.url}/crm/v3/properties/contacts`, { headers: { authorization: `Bearer ${HUBSPOT_TOKEN}` } })
+  const defs = new Map(((await listed.json()) as { results: { name: string; type: string; fieldType: string; groupName: string; hasUniqueValue: boolean }[] }).results.map((p) => [p.name, p]))
+  t.match(defs.get('consent_terms'), { type: 'bool', fieldType: 'booleancheckbox', groupName: 'clienteling' }, 'boolean:true/false → a single checkbox')
+  t.match(defs.get('order_count'), { type: 'number', fieldType: 'number' })
+  t.match(defs.get('loyalty_tier_start_date'), { type: 'date', fieldType: 'date' })
+  t.match(defs.get('clienteling_addresses'), { type: 'string', fieldType: 'textarea' }, 'json → multi-line text')
+  t.match(defs.get('home_phone'), { type: 'string', fieldType: 'phonenumber' })
+  t.match(defs.get('customer_group'), { type: 'string', fieldType: 'text' })
+  t.match(defs.get('clienteling_create_request_id'), { type: 'string', hasUniqueValue: true }, 'the creation marker with unique values')
+  t.match(defs.get('loyalty_points'), { type: 'string' }, 'the mistyped property left as it was')
+
+  const calls = double.requests.length
+  const second = await schema.provision(mapping.fields, ctx)
+  t.same([second.created, second.missing, second.notes], [[], [], []], 'a second run creates nothing')
+  t.same(second.mismatched, before.mismatched)
+  t.equal(double.requests.length, calls + 1, 'and makes one call: the definitions')
+  t.same(double.violations, [], 'every Properties API request valid under its description')
 })
 
 t.test("HubSpot's answers as failure kinds", async (t) => {
