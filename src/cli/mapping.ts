@@ -17,18 +17,21 @@ import {
   type CompiledMapping,
   type ReadIssue
 } from '../mapping/index.js'
+import { checkTableAgainstCrm } from './crm.js'
 
 export interface CliIo {
   readonly stdout: { write(text: string): unknown }
   readonly stderr: { write(text: string): unknown }
   /** Base for default paths (mappings/); the process's working directory by default. */
   readonly cwd?: string
+  /** The environment the configuration is read from (`--crm`, `crm`); the process's by default. */
+  readonly env?: Readonly<Record<string, string | undefined>>
 }
 
 const USAGE = `usage: mapping <command> [options]
 
 commands:
-  check [files…]                 validate mapping tables (default: every mappings/*.yaml)
+  check [--crm] [files…]         validate mapping tables (default: every mappings/*.yaml)
   preview <table> <customer.json> show the CRM record a customer becomes and what reads back
   schema [--out <file>]           write the editor schema (default: mappings/schema.json)
 
@@ -36,12 +39,16 @@ Run "mapping <command> --help" for details.
 `
 
 const HELP: Record<string, string> = {
-  check: `usage: mapping check [files…]
+  check: `usage: mapping check [--crm] [files…]
 
 Validates each table: YAML syntax, the schema, transforms, paths, duplicate targets, search
 rows, and that every sample round-trips. Prints one OK line per valid table, and every problem
 as <file>:<line>:<column> <where>: <what>. Exit code 0 when all tables are valid, 1 otherwise.
 Without files, checks every *.yaml in mappings/.
+
+--crm also asks the configured CRM (the gateway's configuration: CRM_ADAPTER, CRM_BASE_URL,
+crm.options…) whether it has every field each table uses, with a fitting type — for CRMs whose
+fields are declared before use, such as HubSpot ("crm provision" creates the missing ones).
 `,
   preview: `usage: mapping preview [--json] <table> <customer.json>
 
@@ -78,13 +85,13 @@ export async function runMappingCli(argv: readonly string[], io: CliIo): Promise
     return 0
   }
   switch (command) {
-    case 'check': return check(args, cwd, io)
+    case 'check': return check(args.filter((a) => a !== '--crm'), cwd, io, args.includes('--crm'))
     case 'preview': return preview(args, cwd, io)
     default: return schema(args, cwd, io)
   }
 }
 
-async function check(files: readonly string[], cwd: string, io: CliIo): Promise<number> {
+async function check(files: readonly string[], cwd: string, io: CliIo, againstCrm: boolean): Promise<number> {
   let targets = files
   if (targets.length === 0) {
     const dir = join(cwd, 'mappings')
@@ -106,6 +113,7 @@ async function check(files: readonly string[], cwd: string, io: CliIo): Promise<
     const n = mapping.samples.length
     const samples = n === 0 ? 'no samples' : n === 1 ? '1 sample round-trips' : `${n} samples round-trip`
     io.stdout.write(`OK ${file} (${mapping.readPaths.length} CRM fields read, ${samples}, search: ${search})\n`)
+    if (againstCrm && (await checkTableAgainstCrm(mapping.fields, io, io.env)) !== 0) failed++
   }
   return failed === 0 ? 0 : 1
 }
