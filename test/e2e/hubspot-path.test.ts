@@ -157,3 +157,17 @@ t.test('readiness names the properties a portal lacks until they are provisioned
   t.same([ready.statusCode, ready.json().fields], [200, { status: 'ok' }], 'provisioned: ready')
   t.equal((await after.inject({ method: 'POST', url: SPI, payload: example('1-create-with-loyalty.request') })).statusCode, 200)
 })
+
+t.test("HubSpot's 429s as the POS sees them: the body's policy decides between a short wait and a spent day", async (t) => {
+  const hubspot = await startHubSpot(t, { now: () => Date.parse('2024-03-05T12:00:00Z'), searchRateLimit: { max: 1, windowMs: 1000 } })
+  const { app } = await startGatewayOverHubSpot(t, hubspot.url)
+  const base = `${await app.listen({ host: '127.0.0.1', port: 0 })}${SPI}`
+  t.equal((await call('GET', `${base}?lastName=ok`)).status, 200)
+  // Another integration of the portal spent the second's search: HubSpot answers SECONDLY.
+  const secondly = await call('GET', `${base}?lastName=ok`)
+  t.same([secondly.status, secondly.json.errorCode, secondly.headers.get('retry-after')], [429, 'CRM_RATE_LIMITED', '1'], 'per second: retry in a second')
+  hubspot.setDailyLimitReached(true)
+  const daily = await call('GET', `${base}/424242`) // not cached: the read reaches HubSpot
+  t.same([daily.status, daily.json.errorCode, daily.headers.get('retry-after')], [429, 'CRM_QUOTA_EXHAUSTED', '60'], 'DAILY: the allowance is spent; the longest wait the gateway asks for, not ten seconds')
+  t.notSame(daily.json.errorMessage, secondly.json.errorMessage, 'and the associate is told which it is')
+})

@@ -7,6 +7,8 @@
  *
  * The window is sliding: a slot at time t is granted when fewer than `calls` slots were granted
  * in (t − perMs, t]. Slots are reserved in order, so waiting callers go first come, first served.
+ * A caller that leaves while waiting keeps its slot spent: cheaper than re-planning the queue,
+ * and never more calls than the rate.
  * The state is this process's; several instances share one account's rate only once a shared
  * store holds the slots (README, "Running several instances").
  */
