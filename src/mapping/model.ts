@@ -18,8 +18,9 @@ export interface ValueMapModel {
   readonly toCrm: ReadonlyMap<string, CrmScalar>
   /** Lower-cased SPI value → CRM value, the fallback for text that differs only in case. */
   readonly toCrmFolded: ReadonlyMap<string, CrmScalar>
-  readonly fromCrm: ReadonlyMap<CrmScalar, string>
-  readonly fromCrmFolded: ReadonlyMap<string, string>
+  /** CRM value → SPI value: text, or a boolean for a map keyed `true`/`false` (a flag as option ids). */
+  readonly fromCrm: ReadonlyMap<CrmScalar, string | boolean>
+  readonly fromCrmFolded: ReadonlyMap<string, string | boolean>
   /** The SPI values, for the reason of a refused value. */
   readonly spiValues: readonly string[]
   readonly unmapped: 'reject' | 'pass'

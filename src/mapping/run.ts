@@ -110,6 +110,8 @@ export function runWritePlans(plans: readonly Plan<WriteStep>[], src: unknown, d
             converting = true
             out = toCrmValue(plan.pipeline, v)
             converting = false
+            // A transform declined the value (birthday:…|drop): the CRM field is left as it is.
+            if (out === undefined) break
           }
           writePath(plan.to, dst, out)
           wrote = true

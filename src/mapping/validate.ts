@@ -110,8 +110,12 @@ export function buildModel(src: MappingTableSource, file: string, parsed: Parsed
     if (entries.length === 0) issue([...at, 'values'], 'empty value map')
     const toCrm = new Map<string, CrmScalar>()
     const toCrmFolded = new Map<string, CrmScalar>()
-    const fromCrm = new Map<CrmScalar, string>()
-    const fromCrmFolded = new Map<string, string>()
+    const fromCrm = new Map<CrmScalar, string | boolean>()
+    const fromCrmFolded = new Map<string, string | boolean>()
+    // A map keyed only true/false maps a flag (to a CRM's option ids, say "101"/"102"): it
+    // reads back booleans, not the words "true"/"false" (YAML keys are always text).
+    const flag = entries.every(([spi]) => spi === 'true' || spi === 'false')
+    const spiValue = (spi: string): string | boolean => (flag ? spi === 'true' : spi)
     for (const [spi, crm] of entries) {
       toCrm.set(spi, crm)
       if (!toCrmFolded.has(spi.toLowerCase())) toCrmFolded.set(spi.toLowerCase(), crm)
@@ -119,8 +123,8 @@ export function buildModel(src: MappingTableSource, file: string, parsed: Parsed
       if (previous !== undefined && reads(direction)) {
         issue([...at, 'values', spi], `CRM value ${JSON.stringify(crm)} is also the value of "${previous}", so reading it back is ambiguous (a many-to-one map needs direction: write)`, true)
       }
-      if (previous === undefined) fromCrm.set(crm, spi)
-      if (typeof crm === 'string' && !fromCrmFolded.has(crm.toLowerCase())) fromCrmFolded.set(crm.toLowerCase(), spi)
+      if (previous === undefined) fromCrm.set(crm, spiValue(spi))
+      if (typeof crm === 'string' && !fromCrmFolded.has(crm.toLowerCase())) fromCrmFolded.set(crm.toLowerCase(), spiValue(spi))
     }
     return { toCrm, toCrmFolded, fromCrm, fromCrmFolded, spiValues: entries.map(([spi]) => spi), unmapped: r.unmapped ?? 'reject' }
   }

@@ -307,3 +307,38 @@ t.test('hostile CRM records and customers cannot pollute prototypes', async (t) 
   t.equal(({} as Record<string, unknown>)['polluted'], undefined, 'Object.prototype is untouched')
   t.equal(Object.getPrototypeOf(crm), Object.prototype)
 })
+
+t.test('a flag mapped to a CRM\'s option ids: booleans both ways (Pipedrive enum options)', async (t) => {
+  const m = table(`fields:
+  - { spi: consents.agreeToTC, crm: TC_OPTION, values: { true: "101", false: "102" } }
+  - { spi: consents.smsSignUp, crm: SMS, values: { true: 1, false: 0 } }
+`)
+  t.same(m.toCrm({ consents: { agreeToTC: true, smsSignUp: false } }), { TC_OPTION: '101', SMS: 0 })
+  t.strictSame(m.fromCrm({ TC_OPTION: '102', SMS: 1 }), { consents: { agreeToTC: false, smsSignUp: true } }, 'read back as booleans, not "true"/"false"')
+  const words = table(`fields:
+  - { spi: profile.gender, crm: G, values: { male: M, true: T } }
+`)
+  t.strictSame(words.fromCrm({ G: 'T' }), { profile: { gender: 'true' } }, 'a map with other keys keeps text')
+})
+
+t.test('a birthday without a year: the row says write it, drop it or refuse it', async (t) => {
+  const m = table(`fields:
+  - { spi: profile.birthday, crm: KEEP, transform: "birthday:YYYY-MM-DD|MM-DD" }
+  - { spi: profile.birthday, crm: DROP, transform: "birthday:YYYY-MM-DD|drop", direction: write }
+`)
+  t.same(m.toCrm({ profile: { birthday: '1990-04-17' } }), { KEEP: '1990-04-17', DROP: '1990-04-17' }, 'a full date: written everywhere')
+  t.same(m.toCrm({ profile: { birthday: '--04-17' } }), { KEEP: '04-17' }, 'no year: drop leaves the field out (the CRM keeps what it has)')
+  t.same(m.toCrm({ profile: { birthday: '' } }), { KEEP: '', DROP: '' }, '"" still clears')
+  const refuse = table(`fields:
+  - { spi: profile.birthday, crm: BDAY, transform: "birthday:YYYY-MM-DD|refuse" }
+`)
+  const err = valueError(() => refuse.toCrm({ profile: { birthday: '--04-17' } }))
+  t.same([err.field, err.reason], ['profile.birthday', 'this CRM field cannot hold a birthday without a year'], 'refuse: the POS is told which field')
+  t.same(refuse.fromCrm({ BDAY: '1990-04-17' }), { profile: { birthday: '1990-04-17' } })
+  t.throws(() => table(`fields:
+  - { spi: profile.birthday, crm: BDAY, transform: "birthday:YYYY-MM-DD|ignore" }
+`), /bad date pattern "ignore": unknown token "i"/, 'a policy word it does not know is read as a pattern, and refused as one')
+  t.throws(() => table(`fields:
+  - { spi: profile.birthday, crm: BDAY, transform: "birthday:YYYY-MM-DD|DD.MM.YYYY" }
+`), /the second pattern "DD.MM.YYYY" is for dates without a year and must not contain YYYY \(or say drop or refuse\)/)
+})

@@ -52,7 +52,7 @@ t.test('spec parsing: unknown names list the known ones; parameters are checked'
   t.match(paramError('boolean:Y/y'), /two different words/)
   t.match(paramError('number:float'), /bad number option "float"/)
   t.match(paramError('birthday:MM/DD/YYYY|YYYY'), /must not contain YYYY|needs a month/)
-  t.match(paramError('birthday:MM/DD/YYYY|MM/DD|DD'), /at most two CRM patterns/)
+  t.match(paramError('birthday:MM/DD/YYYY|MM/DD|DD'), /at most two parts: birthday:<with year>|<without year, drop or refuse>/)
 })
 
 t.test('trim, lowercase, uppercase normalize both ways and refuse non-text', async (t) => {

@@ -153,22 +153,36 @@ const epochMsTransform: ValueTransformDefinition = {
   }
 }
 
+/**
+ * What a birthday row does with a birthday without a year (`--04-17`), the part after `|`:
+ * a pattern without YYYY writes it so (`MM/DD`); `drop` writes nothing (the CRM keeps what it
+ * has); `refuse` answers the POS 400 naming the field. Without it, the full pattern minus its
+ * year is used — which a CRM date field that needs a year refuses: say `drop` or `refuse`.
+ */
+type YearlessPolicy = { readonly kind: 'pattern'; readonly pattern: DatePattern } | { readonly kind: 'drop' | 'refuse' } | undefined
+
+function yearlessPolicy(full: string | undefined, explicit: string | undefined): YearlessPolicy {
+  if (explicit === 'drop' || explicit === 'refuse') return { kind: explicit }
+  if (explicit !== undefined) {
+    const pattern = compileDatePattern(explicit)
+    if (pattern.hasYear) throw new TransformParamError(`birthday: the second pattern "${explicit}" is for dates without a year and must not contain YYYY (or say drop or refuse)`)
+    return { kind: 'pattern', pattern }
+  }
+  if (full !== 'iso' && full !== 'epoch-ms' && full !== undefined) return { kind: 'pattern', pattern: compileDatePattern(full).withoutYear() }
+  return undefined
+}
+
 const birthdayTransform: ValueTransformDefinition = {
   name: 'birthday',
   kind: 'value',
   param: 'required',
-  summary: 'SPI birthday (YYYY-MM-DD, --MM-DD, MM-DD or epoch ms) ⇄ CRM date, e.g. birthday:MM/DD/YYYY (no year: MM/DD)',
+  summary: 'SPI birthday (YYYY-MM-DD, --MM-DD, MM-DD or epoch ms) ⇄ CRM date, e.g. birthday:MM/DD/YYYY (no year: MM/DD), birthday:YYYY-MM-DD|drop or |refuse',
   create(param) {
     const [full, explicitYearless, extra] = (param ?? '').split('|')
-    if (extra !== undefined) throw new TransformParamError('birthday takes at most two CRM patterns: birthday:<with year>|<without year>')
+    if (extra !== undefined) throw new TransformParamError('birthday takes at most two parts: birthday:<with year>|<without year, drop or refuse>')
     const crm = crmCodec(full, 'birthday')
-    let yearless: DatePattern | undefined
-    if (explicitYearless !== undefined) {
-      yearless = compileDatePattern(explicitYearless)
-      if (yearless.hasYear) throw new TransformParamError(`birthday: the second pattern "${explicitYearless}" is for dates without a year and must not contain YYYY`)
-    } else if (full !== 'iso' && full !== 'epoch-ms' && full !== undefined) {
-      yearless = compileDatePattern(full).withoutYear()
-    }
+    const policy = yearlessPolicy(full, explicitYearless)
+    const yearless = policy?.kind === 'pattern' ? policy.pattern : undefined
     const readLabel = yearless === undefined ? crm.label : `${crm.label} or ${yearless.text}`
     return {
       write(v) {
@@ -178,6 +192,7 @@ const birthdayTransform: ValueTransformDefinition = {
           if (ms !== undefined) return crm.format(ms)
           const parts = parseSpiYearless(v)
           if (parts !== undefined) {
+            if (policy?.kind === 'drop') return undefined
             if (yearless === undefined) throw new TransformError('this CRM field cannot hold a birthday without a year')
             return yearless.format(parts)
           }

@@ -23,7 +23,7 @@ export interface ValueTransform {
    * HubSpot checks and creates fields by it); undefined: the value's kind is unchanged (trim).
    */
   readonly crmKind?: CrmValueKind
-  /** SPI → CRM. */
+  /** SPI → CRM. `undefined`: write nothing for this value (a policy such as `birthday:…|drop`). */
   write(value: unknown): unknown
   /** CRM → SPI. */
   read(value: unknown): unknown
