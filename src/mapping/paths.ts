@@ -23,10 +23,15 @@ export function isRefusedKey(key: string): boolean {
   return key === '__proto__' || key === 'constructor' || key === 'prototype'
 }
 
-const NAME = /^[A-Za-z_$][A-Za-z0-9_$-]*$/
+/**
+ * A key: letters, digits, `_ $ -`, not all digits — so a CRM's own keys are written as they
+ * are, even when they start with a digit (Pipedrive's custom fields: 40 hex digits such as
+ * `9a1f…`). A segment of digits only is a list index.
+ */
+const NAME = /^(?![0-9]+$)[A-Za-z0-9_$-]+$/
 const INDEX = /^(?:0|[1-9][0-9]{0,5})$/
 
-const NAME_SRC = '[A-Za-z_$][A-Za-z0-9_$-]*'
+const NAME_SRC = '(?![0-9]+(?:\\.|$))[A-Za-z0-9_$-]+'
 const INDEX_SRC = '(?:0|[1-9][0-9]{0,5})'
 /** The same rules as `parsePath`, as a JSON-schema pattern so editors flag bad paths early. */
 export const PATH_PATTERN =
@@ -44,14 +49,14 @@ export function parsePath(text: string): PathResult {
     if (part === '') return { ok: false, reason: `bad path "${text}": empty segment (two dots, or a leading/trailing dot)` }
     if (REFUSED_SEGMENTS.has(part)) return { ok: false, reason: `bad path "${text}": segment "${part}" is refused` }
     if (INDEX.test(part)) {
-      if (i === 0) return { ok: false, reason: `bad path "${text}": a path must start with a name, not an index` }
+      if (i === 0) return { ok: false, reason: `bad path "${text}": a path must start with a key, not an index` }
       segments.push(Number(part))
     } else if (NAME.test(part)) {
       segments.push(part)
     } else {
       return {
         ok: false,
-        reason: `bad path "${text}": segment "${part}" must be a name (letters, digits, _ $ -, not starting with a digit) or an index (0, 1, …)`
+        reason: `bad path "${text}": segment "${part}" must be a key (letters, digits, _ $ -; not digits only) or an index (0, 1, …)`
       }
     }
   }

@@ -342,3 +342,13 @@ t.test('a birthday without a year: the row says write it, drop it or refuse it',
   - { spi: profile.birthday, crm: BDAY, transform: "birthday:YYYY-MM-DD|DD.MM.YYYY" }
 `), /the second pattern "DD.MM.YYYY" is for dates without a year and must not contain YYYY \(or say drop or refuse\)/)
 })
+
+t.test("rows name a CRM's hex custom-field keys as they are", async (t) => {
+  const key = '9a1f2c3d4e5f60718293a4b5c6d7e8f901234567'
+  const m = table(`fields:
+  - { spi: profile.loyaltyId, crm: ${key} }
+  - { spi: profile.customerGroup, crm: custom.${key}.value }
+`)
+  t.same(m.toCrm({ profile: { loyaltyId: 'LY1', customerGroup: 'VIP' } }), { [key]: 'LY1', custom: { [key]: { value: 'VIP' } } })
+  t.same(m.fromCrm({ [key]: 'LY1', custom: { [key]: { value: 'VIP' } } }), { profile: { loyaltyId: 'LY1', customerGroup: 'VIP' } })
+})

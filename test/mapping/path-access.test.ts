@@ -1,7 +1,7 @@
 import t from 'tap'
 import fc from 'fast-check'
 import { compilePath, readPath, writePath } from '../../src/mapping/path-access.js'
-import { getAt, parsePath, setAt, type Path, type Segment } from '../../src/mapping/paths.js'
+import { PATH_PATTERN, getAt, parsePath, setAt, type Path, type Segment } from '../../src/mapping/paths.js'
 
 function path(text: string): Path {
   const parsed = parsePath(text)
@@ -120,4 +120,16 @@ t.test('each path gets accessors of its own (their inline caches see one name ea
   t.not(a.get, b.get)
   t.not(a.set, b.set)
   t.equal(a.s0, 'profile', 'the first segment, for groups')
+})
+
+t.test("a CRM's own keys are written as they are, even starting with a digit; digits only are an index", async (t) => {
+  const key = '9a1f2c3d4e5f60718293a4b5c6d7e8f901234567'
+  const parsed = parsePath(`${key}.value`)
+  t.same(parsed.ok && parsed.path.segments, [key, 'value'], 'a 40-hex Pipedrive custom field key')
+  const mixed = parsePath('email.0.value')
+  t.same(mixed.ok && mixed.path.segments, ['email', 0, 'value'])
+  t.match(parsePath('0.value'), { ok: false, reason: /must start with a key, not an index/ })
+  const pattern = new RegExp(PATH_PATTERN)
+  for (const ok of [`${key}.value`, 'email.0.value', `custom.${key}`]) t.ok(pattern.test(ok), `the editor schema accepts ${ok}`)
+  for (const bad of ['0.value', 'a..b', 'a.__proto__', 'a b']) t.notOk(pattern.test(bad), `the editor schema flags ${bad}`)
 })

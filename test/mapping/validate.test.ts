@@ -68,8 +68,8 @@ fields:
     '3:12 fields[0].spi: bad path "profile..city": empty segment (two dots, or a leading/trailing dot)',
     '4:12 fields[1].spi: bad path "profile.__proto__.x": segment "__proto__" is refused',
     '5:28 fields[2].crm: bad path "constructor": segment "constructor" is refused',
-    '6:12 fields[3].spi: bad path "0.x": a path must start with a name, not an index',
-    '7:12 fields[4].spi: bad path "profile.first name": segment "first name" must be a name (letters, digits, _ $ -, not starting with a digit) or an index (0, 1, …)'
+    '6:12 fields[3].spi: bad path "0.x": a path must start with a key, not an index',
+    '7:12 fields[4].spi: bad path "profile.first name": segment "first name" must be a key (letters, digits, _ $ -; not digits only) or an index (0, 1, …)'
   ])
 })
 
