@@ -45,6 +45,7 @@ export async function startGateway(config: GatewayConfig): Promise<StartedGatewa
       })
   })
   logRef.current = app.log
+  for (const warning of mapper.current.warnings) app.log.warn({ mappingWarning: warning }, 'mapping table warning (the table is in force)')
   const address = await app.listen({ host: config.server.host, port: config.server.port })
   return { app, url: address, mappingFile, mapping: mapper }
 }

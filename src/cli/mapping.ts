@@ -113,6 +113,7 @@ async function check(files: readonly string[], cwd: string, io: CliIo, againstCr
     const n = mapping.samples.length
     const samples = n === 0 ? 'no samples' : n === 1 ? '1 sample round-trips' : `${n} samples round-trip`
     io.stdout.write(`OK ${file} (${mapping.readPaths.length} CRM fields read, ${samples}, search: ${search})\n`)
+    for (const warning of mapping.warnings) io.stdout.write(`warning ${formatIssue({ ...warning, file })}\n`)
     if (againstCrm && (await checkTableAgainstCrm(mapping.fields, io, io.env)) !== 0) failed++
   }
   return failed === 0 ? 0 : 1

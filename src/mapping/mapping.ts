@@ -8,7 +8,7 @@ import type { CrmFieldUse, CrmRecord } from '../core/port.js'
 import type { Customer, SearchParam } from '../spi/customer-schema.js'
 import { compileTable, runRead, runWrite } from './compile.js'
 import { crmFieldsOf } from './crm-fields.js'
-import { MappingValueError, type ReadIssueHandler } from './errors.js'
+import { MappingValueError, type ReadIssueHandler, type TableIssue } from './errors.js'
 import { markerFunction } from './marker.js'
 import { reads, type MappingModel, type TableModel } from './model.js'
 import { rootScope } from './read-scope.js'
@@ -37,6 +37,8 @@ export interface CompiledMapping extends CustomerMapper {
   readonly searchParams: readonly SearchParam[]
   /** Every top-level CRM field the table reads, writes or searches, and how (./crm-fields.ts). */
   readonly fields: readonly CrmFieldUse[]
+  /** What the table does that is valid but likely unintended (`mapping check` prints them). */
+  readonly warnings: readonly TableIssue[]
   /**
    * CRM → SPI. A value that cannot be read (an unparsable date…) is left out of the customer
    * and reported to `onReadIssue` (this call's, else the one given at load), without the value.
@@ -68,6 +70,7 @@ export function createMapping(model: MappingModel, file: string, options: Mappin
     searchParams: model.search.map((s) => s.param),
     fields,
     crmFields: () => fields,
+    warnings: model.warnings,
     toCrm(customer) {
       if (typeof customer !== 'object' || customer === null) throw new MappingValueError('customer', 'expected an object')
       const out: CrmRecord = {}

@@ -4,6 +4,7 @@
  * Every part remembers where it came from (`at`) so later checks can still point at a line.
  */
 import type { NodePath } from './parse-yaml.js'
+import type { TableIssue } from './errors.js'
 import type { Path } from './paths.js'
 import type { JoinTransform, ValueTransform } from './transforms/index.js'
 import type { SearchParam } from '../spi/customer-schema.js'
@@ -82,6 +83,8 @@ export interface MappingModel {
   readonly root: TableModel
   readonly search: readonly SearchRowModel[]
   readonly samples: readonly SampleModel[]
+  /** What `mapping check` points out without refusing the table (file:line like issues). */
+  readonly warnings: readonly TableIssue[]
 }
 
 export function reads(direction: Direction): boolean {

@@ -23,6 +23,25 @@ export interface ValidationResult {
   readonly issues: readonly TableIssue[]
 }
 
+/**
+ * Rows that write a list item by position (`PHONES.1.NUMBER`): when the customer lacks the
+ * values of the items before it, the CRM gets a list with a hole — and a list is sent whole,
+ * replacing the CRM's own items. Valid, but worth a warning naming the row.
+ */
+function positionalListWarnings(rows: readonly RowModel[], warn: (at: NodePath, message: string) => void): void {
+  const warned = new Set<string>()
+  for (const row of rows) {
+    if (!writes(row.direction)) continue
+    const segments = row.crm.segments
+    const at = segments.findIndex((s, i) => i > 0 && typeof s === 'number' && s > 0)
+    if (at < 0) continue
+    const list = segments.slice(0, at).join('.')
+    if (warned.has(list)) continue
+    warned.add(list)
+    warn([...row.at, 'crm'], `writes item ${String(segments[at])} of the list "${list}" by position: a customer without the values of the items before it writes a list with a hole, and the list is sent whole, replacing the CRM's other items`)
+  }
+}
+
 const listOf = <T>(value: T | readonly T[]): readonly T[] => (Array.isArray(value) ? value : [value as T])
 /** The node path of item `i` of a key that holds one value or a list. */
 const itemAt = (at: NodePath, key: string, isList: boolean, i: number): NodePath => (isList ? [...at, key, i] : [...at, key])
@@ -204,7 +223,9 @@ export function buildModel(src: MappingTableSource, file: string, parsed: Parsed
   const search = searchRows(src, issue, label, path)
   const samples = (src.samples ?? []).map((s, i) => ({ at: ['samples', i], name: s.name, spi: s.spi, crm: s.crm }))
   if (issues.length > 0) return { model: undefined, issues }
-  return { model: { crm: src.crm, description: src.description, root, search, samples }, issues }
+  const warnings: TableIssue[] = []
+  positionalListWarnings(root.rows, (at, message) => warnings.push({ file, ...parsed.locate(at), path: displayNodePath(at), message }))
+  return { model: { crm: src.crm, description: src.description, root, search, samples, warnings }, issues }
 }
 
 function searchRows(

@@ -65,6 +65,24 @@ t.test('check: named files; 0 when all are valid', async (t) => {
   t.match(none.err, /no mapping tables/)
 })
 
+t.test('check: a list written by position is valid but warned about, at its line', async (t) => {
+  const file = join(dir, 'positional.yaml')
+  await writeFile(file, `version: 1
+fields:
+  - { spi: profile.customerId, crm: ID, direction: read }
+  - { spi: profile.phoneMobile, crm: PHONES.0.NUMBER }
+  - { spi: profile.phoneHome, crm: PHONES.1.NUMBER }
+  - { spi: profile.phone, crm: PHONES.2.NUMBER }
+`)
+  const { code, out } = await run(['check', file])
+  t.equal(code, 0, 'a warning does not fail the check')
+  t.same(out.trim().split('\n').slice(1), [
+    `warning ${file}:5:36 fields[2].crm: writes item 1 of the list "PHONES" by position: a customer without the values of the items before it writes a list with a hole, and the list is sent whole, replacing the CRM's other items`
+  ], 'one warning per list, at the first row that can leave a hole')
+  const table = await run(['check', 'mappings/good.yaml'])
+  t.notMatch(table.out, /warning/, 'none for a table without positional lists')
+})
+
 t.test('check: the shipped tables are valid', async (t) => {
   const { code, out, err } = await run(['check'], repo)
   t.equal(err, '')
