@@ -1,14 +1,16 @@
 /**
  * The conformance kit (./adapter-conformance.ts) for the demo-crm adapter, against the real
- * embedded demo CRM (in-process, 127.0.0.1, a temp data file) and its shipped table.
+ * embedded demo CRM (in-process, 127.0.0.1, a temp data file) and its shipped table; and a
+ * check that adapters/README.md's table of the kit's assertions lists exactly the kit's ids.
  */
+import { readFile } from 'node:fs/promises'
 import t from 'tap'
 import { createDemoCrmAdapter } from '../../adapters/demo-crm/index.js'
 import { mappingFileFor } from '../../src/config/project-root.js'
 import { loadMappingTable } from '../../src/mapping/index.js'
 import { TEST_API_KEY, startDemoCrm } from '../demo-crm/fixtures/harness.js'
 import { silentLogger } from '../helpers/silent-logger.js'
-import { adapterConformance } from './adapter-conformance.js'
+import { KIT_ASSERTIONS, adapterConformance } from './adapter-conformance.js'
 
 const crm = await startDemoCrm(t)
 const mapping = await loadMappingTable(mappingFileFor('demo-crm', ''))
@@ -19,6 +21,15 @@ await adapterConformance(t, {
   baseUrl: crm.baseUrl,
   // CONTACT_IDs are C + 8 digits (demo-crm/API.md); this one is never given out in a test.
   missingId: 'C99999999',
+  // demo-crm/API.md: EMAIL unique (409 DUPLICATE_EMAIL) and checked (422 VALIDATION); filters
+  // eq, sw, co and ewd, ANDed; VERSION and If-Match (412 VERSION_MISMATCH).
+  capabilities: {
+    uniqueEmail: true,
+    validatesEmail: true,
+    searchOperators: ['equals', 'prefix', 'contains', 'phone'],
+    combinesCriteria: true,
+    optimisticConcurrency: true
+  },
   makeAdapter: ({ baseUrl, requestTimeoutMs, badCredentials }) =>
     createDemoCrmAdapter({
       baseUrl,
@@ -26,4 +37,10 @@ await adapterConformance(t, {
       requestTimeoutMs,
       log: silentLogger
     })
+})
+
+t.test('adapters/README.md lists every assertion of the kit, and no other', async (t) => {
+  const readme = await readFile(new URL('../../adapters/README.md', import.meta.url), 'utf8')
+  const rows = [...readme.matchAll(/^\| (K\d+) \|/gm)].map(([, id]) => id)
+  t.same(rows, Object.keys(KIT_ASSERTIONS), 'the README table has one row per id, in order')
 })

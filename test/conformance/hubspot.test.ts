@@ -18,9 +18,23 @@ import { createHubSpotAdapter } from '../../adapters/hubspot/index.js'
 import { silentLogger } from '../helpers/silent-logger.js'
 import { HUBSPOT_TOKEN, loadHubSpotTable, startHubSpot } from '../helpers/gateway-over-hubspot.js'
 import { adapterConformance } from './adapter-conformance.js'
-import type { ConformanceTarget, CrmControl } from './adapter-conformance.js'
+import type { ConformanceTarget, CrmCapabilities, CrmControl } from './adapter-conformance.js'
 
 const mapping = await loadHubSpotTable()
+
+/**
+ * HubSpot's contacts, by its reference: the e-mail is a contact's unique identifier (409
+ * "Contact already exists") and is checked (400 VALIDATION_ERROR, INVALID_EMAIL); search
+ * filters EQ and CONTAINS_TOKEN with wildcards (equals, prefix, contains) and the calculated
+ * phone numbers, ANDed within a filter group; no version or If-Match for contacts.
+ */
+const capabilities: CrmCapabilities = {
+  uniqueEmail: true,
+  validatesEmail: true,
+  searchOperators: ['equals', 'prefix', 'contains', 'phone'],
+  combinesCriteria: true,
+  optimisticConcurrency: false
+}
 const realToken = process.env['HUBSPOT_CONFORMANCE_ACCESS_TOKEN']
 
 const makeAdapter = (token: string): ConformanceTarget['makeAdapter'] => ({ baseUrl, requestTimeoutMs, badCredentials }) =>
@@ -60,6 +74,7 @@ if (realToken === undefined || realToken === '') {
     baseUrl: double.url,
     missingId: '999999999999',
     makeAdapter: makeAdapter(HUBSPOT_TOKEN),
+    capabilities,
     crmControl: control
   })
   t.test("every request the kit's run made is valid under HubSpot's published description", async (t) => {
@@ -80,6 +95,7 @@ if (realToken === undefined || realToken === '') {
     baseUrl,
     missingId: '999999999999',
     makeAdapter: makeAdapter(realToken),
+    capabilities,
     searchPaceMs: 250,
     searchSettle: { attempts: 20, delayMs: 1500 },
     crmControl: {
