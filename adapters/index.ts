@@ -10,10 +10,12 @@
 import type { AdapterFactory } from '../src/core/port.js'
 import { createDemoCrmAdapter } from './demo-crm/index.js'
 import { createHubSpotAdapter } from './hubspot/index.js'
+import { createRestAdapter } from './rest/index.js'
 
 export const adapterRegistry = {
   'demo-crm': createDemoCrmAdapter,
-  hubspot: createHubSpotAdapter
+  hubspot: createHubSpotAdapter,
+  rest: createRestAdapter
 } as const satisfies Record<string, AdapterFactory>
 
 export type AdapterName = keyof typeof adapterRegistry

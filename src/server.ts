@@ -25,6 +25,10 @@ export async function startGateway(config: GatewayConfig): Promise<StartedGatewa
   if (!config.crm.baseUrl) {
     throw new Error(`crm.baseUrl (env CRM_BASE_URL) is required for the "${config.crm.adapter}" adapter`)
   }
+  if (config.crm.adapter === 'rest' && !config.crm.mappingFile) {
+    // The REST adapter serves any CRM: which table it maps through must be said.
+    throw new Error('crm.mappingFile (env CRM_MAPPING_FILE) is required with the "rest" adapter: the table its definition serves, e.g. mappings/demo-crm.yaml')
+  }
   const mappingFile = mappingFileFor(config.crm.adapter, config.crm.mappingFile)
   // The app's logger exists only once the app does; read issues before that have no reader.
   const logRef: { current?: Logger } = {}

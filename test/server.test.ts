@@ -45,6 +45,7 @@ t.test('start-up refuses an unknown adapter, a missing base URL and an invalid t
   const dir = await tempDir(t)
   await t.rejects(startGateway(config('http://127.0.0.1:1', { adapter: 'nosuchcrm' })), /unknown CRM adapter "nosuchcrm"; known adapters: demo-crm/)
   await t.rejects(startGateway(config('')), /crm\.baseUrl \(env CRM_BASE_URL\) is required/)
+  await t.rejects(startGateway(config('http://127.0.0.1:1', { adapter: 'rest' })), /crm\.mappingFile \(env CRM_MAPPING_FILE\) is required with the "rest" adapter/, 'the REST adapter serves any CRM: its table must be named')
   const broken = join(dir, 'broken.yaml')
   await writeFile(broken, 'version: 1\nfields:\n  - { spi: profile.firstName, crm: FNAME, transform: nosuch }\n')
   const err = await startGateway(config('http://127.0.0.1:1', { mappingFile: broken })).catch((e: unknown) => e)

@@ -18,6 +18,7 @@ import {
   type ReadIssue
 } from '../mapping/index.js'
 import { checkTableAgainstCrm } from './crm.js'
+import { checkRestDefinition } from '../../adapters/rest/validate.js'
 
 export interface CliIo {
   readonly stdout: { write(text: string): unknown }
@@ -103,7 +104,7 @@ async function check(files: readonly string[], cwd: string, io: CliIo, againstCr
     }
   }
   let failed = 0
-  for (const file of targets) {
+  for (const file of targets.filter((f) => !isRestDefinition(f))) {
     const mapping = await load(file, cwd, io)
     if (mapping === undefined) {
       failed++
@@ -116,7 +117,28 @@ async function check(files: readonly string[], cwd: string, io: CliIo, againstCr
     for (const warning of mapping.warnings) io.stdout.write(`warning ${formatIssue({ ...warning, file })}\n`)
     if (againstCrm && (await checkTableAgainstCrm(mapping.fields, io, io.env)) !== 0) failed++
   }
+  // REST definitions (adapters/rest/README.md) live beside the tables: checked as what they are.
+  for (const file of targets.filter(isRestDefinition)) if (!(await checkDefinition(file, cwd, io))) failed++
   return failed === 0 ? 0 : 1
+}
+
+const isRestDefinition = (file: string): boolean => /\.rest\.ya?ml$/.test(file)
+
+/** Checks a REST definition, printing OK or its problems; false when it is invalid. */
+async function checkDefinition(file: string, cwd: string, io: CliIo): Promise<boolean> {
+  let source: string
+  try {
+    source = await readFile(resolve(cwd, file), 'utf8')
+  } catch (err) {
+    io.stderr.write(`${file} (file): cannot read the definition (${(err as { code?: string }).code ?? 'unreadable'})\n`)
+    return false
+  }
+  const { definition, issues } = checkRestDefinition(source, file)
+  for (const issue of issues) io.stderr.write(formatIssue(issue) + '\n')
+  if (definition === undefined) return false
+  const search = definition.operations.search
+  io.stdout.write(`OK ${file} (REST definition ${definition.name}: auth ${definition.auth.kind}, search ${search.criteria.style}, paging ${search.paging.style})\n`)
+  return true
 }
 
 /** Loads a table, printing its problems; undefined when it is invalid. */
