@@ -8,7 +8,7 @@ import t from 'tap'
 import { createDemoCrmAdapter } from '../../adapters/demo-crm/index.js'
 import { mappingFileFor } from '../../src/config/project-root.js'
 import { loadMappingTable } from '../../src/mapping/index.js'
-import { TEST_API_KEY, startDemoCrm } from '../demo-crm/fixtures/harness.js'
+import { DEMO_CRM_TARGET, TEST_API_KEY, startDemoCrm } from '../demo-crm/fixtures/harness.js'
 import { silentLogger } from '../helpers/silent-logger.js'
 import { KIT_ASSERTIONS, adapterConformance } from './adapter-conformance.js'
 
@@ -19,17 +19,7 @@ await adapterConformance(t, {
   name: 'demo-crm',
   mapping,
   baseUrl: crm.baseUrl,
-  // CONTACT_IDs are C + 8 digits (demo-crm/API.md); this one is never given out in a test.
-  missingId: 'C99999999',
-  // demo-crm/API.md: EMAIL unique (409 DUPLICATE_EMAIL) and checked (422 VALIDATION); filters
-  // eq, sw, co and ewd, ANDed; VERSION and If-Match (412 VERSION_MISMATCH).
-  capabilities: {
-    uniqueEmail: true,
-    validatesEmail: true,
-    searchOperators: ['equals', 'prefix', 'contains', 'phone'],
-    combinesCriteria: true,
-    optimisticConcurrency: true
-  },
+  ...DEMO_CRM_TARGET,
   makeAdapter: ({ baseUrl, requestTimeoutMs, badCredentials }) =>
     createDemoCrmAdapter({
       baseUrl,

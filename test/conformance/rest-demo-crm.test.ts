@@ -9,7 +9,7 @@ import t from 'tap'
 import { resolveAdapterFactory } from '../../adapters/index.js'
 import { mappingFileFor } from '../../src/config/project-root.js'
 import { loadMappingTable } from '../../src/mapping/index.js'
-import { TEST_API_KEY, startDemoCrm } from '../demo-crm/fixtures/harness.js'
+import { DEMO_CRM_TARGET, TEST_API_KEY, startDemoCrm } from '../demo-crm/fixtures/harness.js'
 import { silentLogger } from '../helpers/silent-logger.js'
 import { adapterConformance } from './adapter-conformance.js'
 
@@ -21,17 +21,7 @@ await adapterConformance(t, {
   name: 'rest (demo CRM)',
   mapping,
   baseUrl: crm.baseUrl,
-  // CONTACT_IDs are C + 8 digits (demo-crm/API.md); this one is never given out in a test.
-  missingId: 'C99999999',
-  // What the demo CRM can do (demo-crm/API.md), as for the demo-crm adapter: EMAIL unique and
-  // checked; filters eq, sw, co and ewd, ANDed; VERSION and If-Match.
-  capabilities: {
-    uniqueEmail: true,
-    validatesEmail: true,
-    searchOperators: ['equals', 'prefix', 'contains', 'phone'],
-    combinesCriteria: true,
-    optimisticConcurrency: true
-  },
+  ...DEMO_CRM_TARGET,
   makeAdapter: ({ baseUrl, requestTimeoutMs, badCredentials }) =>
     createAdapter({
       baseUrl,

@@ -29,6 +29,8 @@ import { parsePhoneNumberFromString } from 'libphonenumber-js'
 import type { CountryCode } from 'libphonenumber-js'
 import { SHAPES } from './hubspot-double-schemas.js'
 import type { PropertyCreate, PropertyGroupCreate, SearchFilter, SearchRequest, Shape } from './hubspot-double-schemas.js'
+import type { RecordedRequest, Violation } from './recorded.js'
+export type { RecordedRequest, Violation } from './recorded.js'
 
 export type PropertyType = 'string' | 'number' | 'bool' | 'date' | 'datetime' | 'enumeration' | 'phone_number'
 
@@ -99,20 +101,6 @@ export interface StoredContact {
   readonly properties: Map<string, string>
   createdAt: number
   updatedAt: number
-}
-
-export interface RecordedRequest {
-  readonly method: string
-  /** Path and query string as received. */
-  readonly url: string
-  readonly body: unknown
-}
-
-/** A request refused because it breaks the description (or is not JSON at all). */
-export interface Violation {
-  readonly method: string
-  readonly url: string
-  readonly problems: string[]
 }
 
 export interface HubSpotDouble {

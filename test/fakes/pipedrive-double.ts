@@ -81,6 +81,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import type { TSchema } from 'typebox'
 import { Compile } from 'typebox/compile'
+import type { RecordedRequest, Violation } from './recorded.js'
+export type { RecordedRequest, Violation } from './recorded.js'
 
 // ---------------------------------------------------------------------------------------------
 // Custom person fields
@@ -309,20 +311,6 @@ export interface StoredPerson {
   add_time: number
   update_time: number
   is_deleted: boolean
-}
-
-export interface RecordedRequest {
-  readonly method: string
-  /** Path and query string as received. */
-  readonly url: string
-  readonly body: unknown
-}
-
-/** A request refused because it breaks a documented request shape (or is not JSON at all). */
-export interface Violation {
-  readonly method: string
-  readonly url: string
-  readonly problems: string[]
 }
 
 export interface PipedriveDouble {
