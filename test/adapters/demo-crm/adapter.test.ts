@@ -18,6 +18,7 @@ import type { SilentLogger } from '../../helpers/silent-logger.js'
 import { TEST_API_KEY, startDemoCrm } from '../../demo-crm/fixtures/harness.js'
 import { crmFailure as failure } from '../../helpers/expect-failure.js'
 import { isAddressableId, pathSegment } from '../../../adapters/shared/path-segment.js'
+import { listenOnLoopback } from '../../helpers/loopback-server.js'
 
 interface Teardown {
   teardown(fn: () => unknown): void
@@ -46,16 +47,7 @@ async function faultServer(t: Teardown): Promise<{ url: string; behave: (fn: (re
     hits++
     handler(req, res)
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  t.teardown(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      })
-  )
-  const { port } = server.address() as AddressInfo
-  return { url: `http://127.0.0.1:${port}`, behave: (fn) => (handler = fn), hits: () => hits }
+  return { url: await listenOnLoopback(t, server), behave: (fn) => (handler = fn), hits: () => hits }
 }
 
 const send = (status: number, type: string | undefined, body: string, headers: Record<string, string> = {}) =>

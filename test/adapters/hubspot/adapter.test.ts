@@ -8,7 +8,6 @@
  */
 import http from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import { createHubSpotAdapter } from '../../../adapters/hubspot/index.js'
 import { HubSpotClient } from '../../../adapters/hubspot/client.js'
@@ -18,6 +17,7 @@ import { HUBSPOT_TOKEN, hubspotAdapter, loadHubSpotTable, startHubSpot } from '.
 import { createSilentLogger } from '../../helpers/silent-logger.js'
 import type { SilentLogger } from '../../helpers/silent-logger.js'
 import { crmFailure as failure } from '../../helpers/expect-failure.js'
+import { listenOnLoopback } from '../../helpers/loopback-server.js'
 
 interface Teardown {
   teardown(fn: () => unknown): void
@@ -41,10 +41,7 @@ async function rawServer(t: Teardown) {
       handler(req, body, res)
     })
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  t.teardown(() => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()) }))
-  const { port } = server.address() as AddressInfo
-  return { url: `http://127.0.0.1:${port}`, seen, answer: (fn: typeof handler) => (handler = fn) }
+  return { url: await listenOnLoopback(t, server), seen, answer: (fn: typeof handler) => (handler = fn) }
 }
 
 const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>

@@ -4,7 +4,6 @@
  * adapter built from a definition's text.
  */
 import http from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { stringify } from 'yaml'
 import { restAdapter } from '../../../adapters/rest/index.js'
 import { checkRestDefinition } from '../../../adapters/rest/validate.js'
@@ -12,6 +11,7 @@ import { formatIssue } from '../../../src/mapping/errors.js'
 import type { CallContext, CrmAdapter } from '../../../src/core/port.js'
 import { createSilentLogger } from '../../helpers/silent-logger.js'
 import type { SilentLogger } from '../../helpers/silent-logger.js'
+import { listenOnLoopback } from '../../helpers/loopback-server.js'
 
 interface Teardown {
   teardown(fn: () => unknown): void
@@ -74,16 +74,7 @@ export async function startCrm(t: Teardown, handler: Handler = () => json(404, {
       )
     })
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  t.teardown(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      })
-  )
-  const { port } = server.address() as AddressInfo
-  return { url: `http://127.0.0.1:${port}`, requests, answer: (h) => (current = h) }
+  return { url: await listenOnLoopback(t, server), requests, answer: (h) => (current = h) }
 }
 
 /** A generic "JSON over HTTP" CRM: /customers, bearer token, offset paging, query filters. */
