@@ -25,7 +25,22 @@ const Direction = Type.Enum(['read', 'write', 'both'], {
 const TransformName = Type.String({
   minLength: 1,
   description: 'A named transform, see mappings/README.md',
-  examples: ['trim', 'lowercase', 'uppercase', 'e164:US', 'date:MM/DD/YYYY', 'epoch-ms:MM/DD/YYYY', 'birthday:MM/DD/YYYY', 'boolean:Y/N', 'number', 'json', 'full-name']
+  examples: [
+    'trim',
+    'lowercase',
+    'uppercase',
+    'e164:US',
+    'date:MM/DD/YYYY',
+    'epoch-ms:MM/DD/YYYY',
+    'birthday:MM/DD/YYYY',
+    'birthday:YYYY-MM-DD|drop',
+    'birthday:YYYY-MM-DD|refuse',
+    'boolean:Y/N',
+    'number',
+    'json',
+    'language-tag:lowercase',
+    'full-name'
+  ]
 })
 
 const TableRef = Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })], {
@@ -46,7 +61,8 @@ export const FieldRowSchema = Type.Object(
     ),
     values: Type.Optional(
       Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()]), {
-        description: 'Value map {SPI value: CRM value}, applied both ways'
+        description: 'Value map {SPI value: CRM value}, applied both ways; keyed only true/false it maps a flag and reads back booleans',
+        examples: [{ male: 'M', female: 'F' }, { true: '101', false: '102' }]
       })
     ),
     unmapped: Type.Optional(
