@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * Process entry of the ops command line (`clienteling-gateway`, package.json `bin`):
  * `mapping <command> …`, `crm <command> …` and `adapter <command> …`. Kept to argument
