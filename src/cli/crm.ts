@@ -43,7 +43,20 @@ export async function runCrmCli(argv: readonly string[], io: CliIo): Promise<num
     io.stderr.write(`unknown command or argument: ${argv.join(' ')}\n\n${USAGE}`)
     return 2
   }
-  const setup = await open(io, env)
+  return askCrm(command, io, env)
+}
+
+/** `mapping check --crm`: the same check for one table, against the configured CRM. */
+export function checkTableAgainstCrm(fields: readonly CrmFieldUse[], io: CliIo, env: Env | undefined = io.env): Promise<number> {
+  return askCrm('check', io, env, fields)
+}
+
+/**
+ * Runs `command` against the configured CRM for `fields` (default: the configured table's),
+ * prints the report and returns the exit code. A CRM that cannot be asked is said plainly.
+ */
+async function askCrm(command: 'check' | 'provision', io: CliIo, env: Env | undefined, given?: readonly CrmFieldUse[]): Promise<number> {
+  const setup = await open(io, env, given)
   if (setup === undefined) return 1
   const { adapter, fields, config } = setup
   try {
@@ -52,12 +65,8 @@ export async function runCrmCli(argv: readonly string[], io: CliIo): Promise<num
       return 0
     }
     const ctx = { signal: AbortSignal.timeout(COMMAND_TIMEOUT_MS), log: stderrLogger(io), requestId: `crm-${command}` }
-    if (command === 'check') {
-      const report = await adapter.fieldSchema.check(fields, ctx)
-      return printReport(report, fields.length, io)
-    }
-    const report = await adapter.fieldSchema.provision(fields, ctx)
-    return printProvision(report, io)
+    if (command === 'check') return printReport(await adapter.fieldSchema.check(fields, ctx), fields.length, io)
+    return printProvision(await adapter.fieldSchema.provision(fields, ctx), io)
   } catch (err) {
     if (!isCrmFailure(err)) throw err
     io.stderr.write(`the CRM could not be asked (${err.kind}): ${err.message}\n`)
@@ -67,34 +76,14 @@ export async function runCrmCli(argv: readonly string[], io: CliIo): Promise<num
   }
 }
 
-/** `mapping check --crm`: the same check for one table, against the configured CRM. */
-export async function checkTableAgainstCrm(fields: readonly CrmFieldUse[], io: CliIo, env: Env | undefined = io.env): Promise<number> {
-  const setup = await open(io, env, false)
-  if (setup === undefined) return 1
-  try {
-    if (!setup.adapter.fieldSchema) {
-      io.stdout.write(`the ${setup.config.crm.adapter} adapter takes any field: nothing to check\n`)
-      return 0
-    }
-    const ctx = { signal: AbortSignal.timeout(COMMAND_TIMEOUT_MS), log: stderrLogger(io), requestId: 'mapping-check' }
-    return printReport(await setup.adapter.fieldSchema.check(fields, ctx), fields.length, io)
-  } catch (err) {
-    if (!isCrmFailure(err)) throw err
-    io.stderr.write(`the CRM could not be asked (${err.kind}): ${err.message}\n`)
-    return 1
-  } finally {
-    await setup.adapter.close?.()
-  }
-}
-
 interface Setup {
   readonly config: GatewayConfig
   readonly adapter: CrmAdapter
   readonly fields: readonly CrmFieldUse[]
 }
 
-/** The configured adapter and table, or undefined once the problem is printed. */
-async function open(io: CliIo, env: Env | undefined, needTable = true): Promise<Setup | undefined> {
+/** The configured adapter and the fields to ask about, or undefined once the problem is printed. */
+async function open(io: CliIo, env: Env | undefined, given: readonly CrmFieldUse[] | undefined): Promise<Setup | undefined> {
   let config: GatewayConfig
   try {
     // The process's environment unless a test gives its own (config/ reads process.env).
@@ -108,11 +97,10 @@ async function open(io: CliIo, env: Env | undefined, needTable = true): Promise<
     io.stderr.write(`crm.baseUrl (env CRM_BASE_URL) is required: which ${config.crm.adapter} to ask?\n`)
     return undefined
   }
-  let fields: readonly CrmFieldUse[] = []
-  const file = mappingFileFor(config.crm.adapter, config.crm.mappingFile)
-  if (needTable) {
+  let fields: readonly CrmFieldUse[] = given ?? []
+  if (given === undefined) {
     try {
-      fields = (await loadMappingTable(file)).fields
+      fields = (await loadMappingTable(mappingFileFor(config.crm.adapter, config.crm.mappingFile))).fields
     } catch (err) {
       if (!(err instanceof MappingTableError)) throw err
       for (const issue of err.issues) io.stderr.write(formatIssue(issue) + '\n')

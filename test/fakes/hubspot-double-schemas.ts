@@ -12,6 +12,7 @@
 import { Type } from 'typebox'
 import type { Static, TSchema } from 'typebox'
 import { Compile } from 'typebox/compile'
+import { memberPath } from './recorded.js'
 
 /** [description] numbers marked `int32`: a 32-bit signed integer. */
 const Int32 = (): ReturnType<typeof Type.Integer> => Type.Integer({ minimum: -2_147_483_648, maximum: 2_147_483_647 })
@@ -163,15 +164,6 @@ export interface Shape {
   readonly name: string
   readonly where: 'body' | 'query'
   check(value: unknown): readonly string[]
-}
-
-/** `/filterGroups/0/filters/1/value` → `filterGroups[0].filters[1].value`. */
-function memberPath(pointer: string): string {
-  return pointer
-    .split('/')
-    .slice(1)
-    .map((part) => part.replaceAll('~1', '/').replaceAll('~0', '~'))
-    .reduce((path, part) => (/^\d+$/.test(part) ? `${path}[${part}]` : path === '' ? part : `${path}.${part}`), '')
 }
 
 function shape<T extends TSchema>(name: string, where: Shape['where'], schema: T): Shape {

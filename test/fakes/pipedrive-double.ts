@@ -81,7 +81,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import type { TSchema } from 'typebox'
 import { Compile } from 'typebox/compile'
-import type { RecordedRequest, Violation } from './recorded.js'
+import { memberPath, type RecordedRequest, type Violation } from './recorded.js'
 export type { RecordedRequest, Violation } from './recorded.js'
 
 // ---------------------------------------------------------------------------------------------
@@ -429,15 +429,6 @@ interface PersonBody {
   label_ids?: number[]
   marketing_status?: (typeof MARKETING_STATUSES)[number]
   custom_fields?: Record<string, unknown>
-}
-
-/** `/emails/0/primary` → `emails[0].primary`. */
-function memberPath(pointer: string): string {
-  return pointer
-    .split('/')
-    .slice(1)
-    .map((part) => part.replaceAll('~1', '/').replaceAll('~0', '~'))
-    .reduce((path, part) => (/^\d+$/.test(part) ? `${path}[${part}]` : path === '' ? part : `${path}.${part}`), '')
 }
 
 /** Problems of a value against a compiled schema, in [v2-errors]'s `<path>: <message>` wording. */
