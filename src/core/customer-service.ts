@@ -93,7 +93,8 @@ export class CustomerService {
         const earlier = await this.#findCreated([attempt.marker], ctx)
         if (earlier) return earlier
       }
-      const record = this.#mapper.toCrm(attempt ? { ...customer, meta: { createRequestId: attempt.marker } } : customer)
+      // Nothing is stored yet: composed fields are built from the parts sent, lists start empty.
+      const record = this.#mapper.toCrm(attempt ? { ...customer, meta: { createRequestId: attempt.marker } } : customer, {})
       try {
         const created = this.#answer(await this.#adapter.createCustomer(record, ctx))
         this.#remember(created)
@@ -170,7 +171,8 @@ export class CustomerService {
     const record = await this.#adapter.getCustomer(id, ctx)
     if (!record) throw new GatewayError('CUSTOMER_NOT_FOUND')
     const current = this.#answer(record)
-    const crmPatch = this.#mapper.toCrm(planUpdate(current, input))
+    // The stored record completes what the patch holds in part: keyed list items, composed fields.
+    const crmPatch = this.#mapper.toCrm(planUpdate(current, input), record)
     if (Object.keys(crmPatch).length === 0) return current
     const ifMatch = this.#adapter.versionOf?.(record)
     const updated = await this.#adapter.updateCustomer(id, crmPatch, ctx, ifMatch === undefined ? undefined : { ifMatch })

@@ -15,8 +15,13 @@ export interface CustomerMapper {
    * SPI → CRM (write direction). Emits only the CRM fields whose SPI source is present in
    * `customer`, so a partial customer yields a partial patch; `""` stays `""` (clears).
    * Read-only rows (direction `read`) are skipped.
+   *
+   * `stored` is the record being updated (`{}` for a create): a keyed list item written
+   * (`phones[label=mobile].value`) keeps the stored list's other items, and a composed field
+   * sent in part (`name` from firstName + lastName) takes the other parts from it. Without
+   * it, lists start empty and a composed field sent in part is refused.
    */
-  toCrm(customer: Customer & GatewayContext): CrmRecord
+  toCrm(customer: Customer & GatewayContext, stored?: CrmRecord): CrmRecord
   /**
    * CRM → SPI (read direction). Omits absent values: no `null`, no `""`, no empty object
    * or list. Write-only rows (direction `write`) are skipped.

@@ -6,13 +6,14 @@
 import type { CrmFieldUse, CrmValueKind } from '../core/port.js'
 import { markerRow } from './marker.js'
 import { reads, writes, type MappingModel, type RowModel } from './model.js'
+import { rootKey } from './paths.js'
 
 /**
  * What a row writes: the last transform that says so (`trim` after `e164` keeps it a phone);
  * a value map writes the CRM's own words (text); a nested path or list, a structure.
  */
 function kindOf(row: RowModel): CrmValueKind {
-  if (row.kind === 'array' || row.table !== undefined || row.crm.text.includes('.')) return 'long-text'
+  if (row.kind === 'array' || row.table !== undefined || row.crm.segments.length > 1) return 'long-text'
   if (row.values !== undefined || row.join !== undefined) return 'text'
   let kind: CrmValueKind = 'text'
   for (const t of row.transforms) kind = t.crmKind ?? kind
@@ -40,7 +41,7 @@ export function crmFieldsOf(model: MappingModel): readonly CrmFieldUse[] {
   }
   const marker = markerRow(model.root)
   for (const row of model.root.rows) {
-    const name = row.crm.text.split('.')[0] ?? row.crm.text
+    const name = rootKey(row.crm)
     const u = use(name, kindOf(row))
     // Two rows on one field (a read-only mirror of a written one): the writer's kind wins.
     if (writes(row.direction)) u.kind = kindOf(row)

@@ -32,8 +32,8 @@ export class LiveMapping implements CustomerMapper {
     return this.#current
   }
 
-  toCrm(customer: Customer & GatewayContext): CrmRecord {
-    return this.#current.toCrm(customer)
+  toCrm(customer: Customer & GatewayContext, stored?: CrmRecord): CrmRecord {
+    return this.#current.toCrm(customer, stored)
   }
 
   fromCrm(record: CrmRecord): Customer {

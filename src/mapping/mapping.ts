@@ -6,13 +6,15 @@
 import type { CustomerMapper } from '../core/mapper.js'
 import type { CrmFieldUse, CrmRecord } from '../core/port.js'
 import type { Customer, SearchParam } from '../spi/customer-schema.js'
-import { compileTable, runRead, runWrite } from './compile.js'
+import { compileTable, runRead, runWrite, type CompiledTable, type Obj, type Stored } from './engine.js'
 import { crmFieldsOf } from './crm-fields.js'
 import { MappingValueError, type ReadIssueHandler, type TableIssue } from './errors.js'
 import { markerFunction } from './marker.js'
 import { reads, type MappingModel, type TableModel } from './model.js'
+import { displayPath, keyedItem, rootKey } from './paths.js'
 import { rootScope } from './read-scope.js'
 import { searchFunction } from './search.js'
+import { isPlainObject } from '../core/plain-object.js'
 
 export interface MappingSample {
   readonly name: string
@@ -51,10 +53,13 @@ export interface MappingOptions {
   readonly onReadIssue?: ReadIssueHandler
 }
 
+/** The CRM paths read rows read, up to the list of a keyed item (`phones`, not `phones[label=mobile].value`). */
 function readPathsOf(table: TableModel): string[] {
-  const paths = table.rows.filter((r) => reads(r.direction)).map((r) => r.crm.text)
+  const paths = table.rows.filter((r) => reads(r.direction)).map((r) => displayPath(keyedItem(r.crm.segments)?.slice(0, -1) ?? r.crm.segments))
   return [...new Set(paths)]
 }
+
+const isObject: (value: unknown) => value is Obj = isPlainObject
 
 export function createMapping(model: MappingModel, file: string, options: MappingOptions = {}): CompiledMapping {
   const root = compileTable(model.root)
@@ -66,15 +71,15 @@ export function createMapping(model: MappingModel, file: string, options: Mappin
     crm: model.crm,
     samples,
     readPaths,
-    readFields: [...new Set(readPaths.map((p) => p.split('.')[0] ?? p))],
+    readFields: [...new Set(model.root.rows.filter((r) => reads(r.direction)).map((r) => rootKey(r.crm)))],
     searchParams: model.search.map((s) => s.param),
     fields,
     crmFields: () => fields,
     warnings: model.warnings,
-    toCrm(customer) {
+    toCrm(customer, stored) {
       if (typeof customer !== 'object' || customer === null) throw new MappingValueError('customer', 'expected an object')
       const out: CrmRecord = {}
-      runWrite(root, customer, out)
+      runWrite(root, customer, out, stored === undefined ? undefined : storedRecord(root, stored))
       return out
     },
     fromCrm(record, onReadIssue) {
@@ -87,6 +92,17 @@ export function createMapping(model: MappingModel, file: string, options: Mappin
     criterion: searchFunction(model.search),
     markerCriterion: markerFunction(model.root)
   }
+}
+
+/** The stored record and, asked at most once, the customer the table reads from it. */
+function storedRecord(root: CompiledTable, record: CrmRecord): Stored {
+  let customer: Obj | undefined
+  const read = (): Obj => {
+    const out: Obj = {}
+    if (isObject(record)) runRead(root, record, out, undefined)
+    return out
+  }
+  return { record: isObject(record) ? record : {}, customer: () => (customer ??= read()) }
 }
 
 function deepFreeze<T>(value: T): T {

@@ -14,7 +14,7 @@ import type { FieldRowModel, TableModel } from './model.js'
 import type { NodePath } from './parse-yaml.js'
 import type { MappingTableSource } from './table-schema.js'
 import { TransformError } from './transforms/index.js'
-import { makePipeline, toCrmValue } from './value-pipeline.js'
+import { toCrmValue } from './engine.js'
 
 export const MARKER_PATH = 'meta.createRequestId'
 
@@ -75,15 +75,16 @@ export function markerFunction(root: TableModel): CustomerMapper['markerCriterio
   const row = markerRow(root)
   if (row === undefined) return () => undefined
   const fields = Object.freeze([row.crm.text])
-  const pipeline = makePipeline(row.transforms, row.values)
+  const conversion = { transforms: row.transforms, values: row.values }
   return (marker) => {
     let out: unknown
     try {
-      out = toCrmValue(pipeline, marker)
+      out = toCrmValue(conversion, marker)
     } catch (err) {
       if (err instanceof TransformError) throw new MappingValueError(MARKER_PATH, err.reason)
       throw err
     }
-    return { fields, operator: 'equals', value: typeof out === 'string' ? out : String(out) }
+    if (out === undefined) throw new MappingValueError(MARKER_PATH, 'the row writes nothing for this marker')
+    return { fields, operator: 'equals', value: typeof out === 'string' ? out : JSON.stringify(out) }
   }
 }

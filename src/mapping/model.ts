@@ -1,11 +1,11 @@
 /**
  * A validated table in memory: paths parsed, transforms instantiated, sub-tables resolved.
- * ./validate.ts builds it from the YAML data; ./compile.ts and ./samples.ts consume it.
+ * ./validate.ts builds it from the YAML data; ./engine.ts and ./samples.ts consume it.
  * Every part remembers where it came from (`at`) so later checks can still point at a line.
  */
 import type { NodePath } from './parse-yaml.js'
 import type { TableIssue } from './errors.js'
-import type { Path } from './paths.js'
+import { isPrefix, type Path } from './paths.js'
 import type { JoinTransform, ValueTransform } from './transforms/index.js'
 import type { SearchParam } from '../spi/customer-schema.js'
 import type { SearchOperator } from '../core/port.js'
@@ -93,4 +93,12 @@ export function reads(direction: Direction): boolean {
 
 export function writes(direction: Direction): boolean {
   return direction !== 'read'
+}
+
+/**
+ * True when a read row of `table` fills `path` (an SPI path): the customer read from a stored
+ * record then has it, so a composed field sent in part can take this part from there.
+ */
+export function isReadBack(table: TableModel, path: Path): boolean {
+  return table.rows.some((row) => reads(row.direction) && (row.kind === 'array' ? [row.spi] : row.spi).some((p) => isPrefix(p.segments, path.segments)))
 }

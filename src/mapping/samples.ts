@@ -19,10 +19,12 @@ import type { CompiledMapping } from './mapping.js'
 import { markerRow } from './marker.js'
 import { reads, writes, type MappingModel, type RowModel, type TableModel } from './model.js'
 import { displayNodePath, type NodePath, type ParsedYaml } from './parse-yaml.js'
-import { displayPath, getAt, isPrefix, setAt, type Path, type Segment } from './paths.js'
+import { displayPath, getAt, isPrefix, isSelector, setAt, type Path } from './paths.js'
 import { isPlainObject } from '../core/plain-object.js'
 
-type Obj = Record<Segment, unknown>
+/** A place in a value: keys and list positions (a sample's own paths hold no keyed items). */
+type Key = string | number
+type Obj = Record<Key, unknown>
 type Side = 'spi' | 'crm'
 
 const isObject: (v: unknown) => v is Obj = isPlainObject
@@ -53,9 +55,15 @@ export function project(value: Obj, table: TableModel, side: Side, direction: 'r
   return out
 }
 
-function covered(segments: readonly Segment[], table: TableModel, side: Side): boolean {
+/** True when `segments` is the key member of an item `row` selects (`label` of `phones[label=mobile].value`). */
+function isItemKey(row: Path, segments: readonly Key[]): boolean {
+  return row.segments.some((seg, i) => isSelector(seg) && segments.length === i + 2 && segments[i + 1] === seg.member && isPrefix(row.segments.slice(0, i + 1), segments))
+}
+
+function covered(segments: readonly Key[], table: TableModel, side: Side): boolean {
   return table.rows.some((row) =>
     pathsOf(row, side).some((p) => {
+      if (side === 'crm' && isItemKey(p, segments)) return true
       if (!isPrefix(p.segments, segments)) return false
       const rest = segments.slice(p.segments.length)
       if (row.kind === 'array') return rest.length <= 1 || covered(rest.slice(1), row.table, side)
@@ -64,21 +72,21 @@ function covered(segments: readonly Segment[], table: TableModel, side: Side): b
   )
 }
 
-function leaves(value: unknown, at: Segment[] = [], out: Segment[][] = []): Segment[][] {
-  const entries: [Segment, unknown][] = Array.isArray(value) ? value.map((v, i) => [i, v]) : isObject(value) ? Object.entries(value) : []
+function leaves(value: unknown, at: Key[] = [], out: Key[][] = []): Key[][] {
+  const entries: [Key, unknown][] = Array.isArray(value) ? value.map((v, i) => [i, v]) : isObject(value) ? Object.entries(value) : []
   if (entries.length === 0) out.push(at)
   for (const [k, v] of entries) leaves(v, [...at, k], out)
   return out
 }
 
 interface Difference {
-  readonly path: Segment[]
+  readonly path: Key[]
   readonly actual: unknown
   readonly expected: unknown
 }
 
 /** Every place where `actual` and `expected` differ (key order aside), down to the leaves. */
-function diff(actual: unknown, expected: unknown, path: Segment[] = [], out: Difference[] = []): Difference[] {
+function diff(actual: unknown, expected: unknown, path: Key[] = [], out: Difference[] = []): Difference[] {
   const both = (test: (v: unknown) => boolean): boolean =>
     (test(actual) || test(expected)) && (actual === undefined || test(actual)) && (expected === undefined || test(expected))
   if (both(isObject)) {
@@ -102,8 +110,8 @@ function show(value: unknown): string {
 }
 
 /** `addressList[0].isDefault` → ['addressList', 0, 'isDefault']. */
-function fieldSegments(field: string): Segment[] {
-  return field.split(/\.|(?=\[)/).map((s) => (s.startsWith('[') ? Number(s.slice(1, -1)) : s))
+function fieldSegments(field: string): Key[] {
+  return field.split(/\.|(?=\[)/).map((s) => (/^\[[0-9]+\]$/.test(s) ? Number(s.slice(1, -1)) : s))
 }
 
 export function verifySamples(model: MappingModel, mapping: CompiledMapping, file: string, parsed: ParsedYaml): TableIssue[] {

@@ -1,20 +1,25 @@
 /**
  * Targets must not collide within one direction: two write rows filling the same CRM field,
  * two read rows filling the same SPI field, a field inside another mapped field, or a path
- * used both as a list (`X.0`) and as an object (`X.Y`). Sources may overlap freely.
+ * used both as a list (`X.0`) and as an object (`X.Y`), or a list addressed both by position
+ * (`X.0`) and by key (`X[label=mobile]`). Sources may overlap freely.
  */
-import type { Segment } from './paths.js'
+import { displayPath, isSelector, segmentKey, type Segment } from './paths.js'
+
+const kind = (s: Segment): string => (typeof s === 'number' ? 'a list by position' : isSelector(s) ? 'a list by key' : 'an object')
 
 interface TrieNode {
-  readonly children: Map<Segment, TrieNode>
+  readonly children: Map<string | number, TrieNode>
   /** Set when a row targets exactly this node. */
   leaf: string | undefined
   /** The first row that went through this node. */
   readonly via: string
+  /** The segment that leads here. */
+  readonly segment: Segment
 }
 
 export class TargetTrie {
-  private readonly root: TrieNode = { children: new Map(), leaf: undefined, via: '' }
+  private readonly root: TrieNode = { children: new Map(), leaf: undefined, via: '', segment: '' }
 
   /**
    * Records that `owner` (e.g. `fields[3] (line 12)`) targets `segments`; returns why it
@@ -24,17 +29,16 @@ export class TargetTrie {
     let node = this.root
     for (const [i, seg] of segments.entries()) {
       if (node.leaf !== undefined) {
-        return `${what} "${text}" is inside "${segments.slice(0, i).join('.')}", already mapped by ${node.leaf}`
+        return `${what} "${text}" is inside "${displayPath(segments.slice(0, i))}", already mapped by ${node.leaf}`
       }
-      const [sibling] = node.children.keys()
-      if (sibling !== undefined && typeof sibling !== typeof seg) {
-        const kind = (s: Segment): string => (typeof s === 'number' ? 'a list' : 'an object')
-        return `${what} "${text}" uses "${segments.slice(0, i).join('.')}" as ${kind(seg)}, but ${node.children.get(sibling)?.via ?? 'another row'} uses it as ${kind(sibling)}`
+      const [sibling] = node.children.values()
+      if (sibling !== undefined && kind(sibling.segment) !== kind(seg)) {
+        return `${what} "${text}" uses "${displayPath(segments.slice(0, i))}" as ${kind(seg)}, but ${sibling.via} uses it as ${kind(sibling.segment)}`
       }
-      let next = node.children.get(seg)
+      let next = node.children.get(segmentKey(seg))
       if (next === undefined) {
-        next = { children: new Map(), leaf: undefined, via: owner }
-        node.children.set(seg, next)
+        next = { children: new Map(), leaf: undefined, via: owner, segment: seg }
+        node.children.set(segmentKey(seg), next)
       }
       node = next
     }

@@ -9,13 +9,13 @@
 import type { TableIssue } from './errors.js'
 import { checkMetaPaths } from './marker.js'
 import type { ArrayRowModel, Direction, FieldRowModel, MappingModel, RowModel, SearchRowModel, TableModel, ValueMapModel, CrmScalar } from './model.js'
-import { reads, writes } from './model.js'
+import { isReadBack, reads, writes } from './model.js'
 import { displayNodePath, type NodePath, type ParsedYaml } from './parse-yaml.js'
-import { parsePath, REFUSED_SEGMENTS, type Path } from './paths.js'
+import { displayPath, isSelector, parsePath, REFUSED_SEGMENTS, type Path } from './paths.js'
 import type { ArrayRowSource, FieldRowSource, MappingTableSource } from './table-schema.js'
 import { TargetTrie } from './target-check.js'
 import { parseTransformSpec, TransformError, TransformParamError, type JoinTransform, type ValueTransform } from './transforms/index.js'
-import { makeWriter } from './value-pipeline.js'
+import { makeWriter } from './engine.js'
 
 export interface ValidationResult {
   /** Undefined when there are issues. */
@@ -34,11 +34,27 @@ function positionalListWarnings(rows: readonly RowModel[], warn: (at: NodePath, 
     if (!writes(row.direction)) continue
     const segments = row.crm.segments
     const at = segments.findIndex((s, i) => i > 0 && typeof s === 'number' && s > 0)
-    if (at < 0) continue
-    const list = segments.slice(0, at).join('.')
+    const position = segments[at]
+    if (typeof position !== 'number') continue
+    const list = displayPath(segments.slice(0, at))
     if (warned.has(list)) continue
     warned.add(list)
-    warn([...row.at, 'crm'], `writes item ${String(segments[at])} of the list "${list}" by position: a customer without the values of the items before it writes a list with a hole, and the list is sent whole, replacing the CRM's other items`)
+    warn([...row.at, 'crm'], `writes item ${position} of the list "${list}" by position: a customer without the values of the items before it writes a list with a hole, and the list is sent whole, replacing the CRM's other items`)
+  }
+}
+
+/**
+ * A composed field (a join row that writes) sent in part takes its other parts from the stored
+ * record as the table reads it; a part no read row fills cannot be taken, so such an update is
+ * refused. Valid, but worth saying where the table is written.
+ */
+function joinWarnings(table: TableModel, warn: (at: NodePath, message: string) => void): void {
+  for (const row of table.rows) {
+    if (row.kind !== 'field' || row.join === undefined || !writes(row.direction)) continue
+    row.spi.forEach((part, i) => {
+      if (isReadBack(table, part)) return
+      warn([...row.at, 'spi', i], `no row reads ${part.text} back, so an update that sends the other parts of this composed field without it is refused (add a read row for it, or make this row direction: both)`)
+    })
   }
 }
 
@@ -57,6 +73,21 @@ export function buildModel(src: MappingTableSource, file: string, parsed: Parsed
     const result = parsePath(text)
     if (result.ok) return result.path
     issue(at, result.reason)
+    return undefined
+  }
+  /** An SPI path: the customer's own fields, which hold no keyed items. */
+  const spiPath = (text: string, at: NodePath): Path | undefined => {
+    const p = path(text, at)
+    if (p?.segments.some(isSelector) !== true) return p
+    issue(at, `"${text}": a keyed item [member=value] selects an item of a CRM list; an SPI path names the customer's own fields (addressList is mapped with an array row)`)
+    return undefined
+  }
+  /** A CRM path a row writes or reads: a keyed item is followed by the member it maps. */
+  const crmPath = (text: string, at: NodePath): Path | undefined => {
+    const p = path(text, at)
+    const last = p?.segments[p.segments.length - 1]
+    if (last === undefined || !isSelector(last)) return p
+    issue(at, `"${text}" ends with a keyed item: name the member the row maps after it, e.g. ${text}.value`)
     return undefined
   }
 
@@ -150,8 +181,8 @@ export function buildModel(src: MappingTableSource, file: string, parsed: Parsed
 
   const fieldRow = (r: FieldRowSource, at: NodePath): FieldRowModel | undefined => {
     const spiTexts = listOf(r.spi)
-    const spi = spiTexts.map((text, i) => path(text, itemAt(at, 'spi', Array.isArray(r.spi), i)))
-    const crm = path(r.crm, [...at, 'crm'])
+    const spi = spiTexts.map((text, i) => spiPath(text, itemAt(at, 'spi', Array.isArray(r.spi), i)))
+    const crm = crmPath(r.crm, [...at, 'crm'])
     const direction = r.direction ?? 'both'
     const { transforms, join, ok } = transformsOf(r.transform, at, spiTexts.length)
     const values = valueMap(r, at, direction)
@@ -184,8 +215,8 @@ export function buildModel(src: MappingTableSource, file: string, parsed: Parsed
   }
 
   const arrayRow = (r: ArrayRowSource, at: NodePath): ArrayRowModel | undefined => {
-    const spi = path(r.spi, [...at, 'spi'])
-    const crm = path(r.crm, [...at, 'crm'])
+    const spi = spiPath(r.spi, [...at, 'spi'])
+    const crm = crmPath(r.crm, [...at, 'crm'])
     const table = tableRef(r.table, at)
     if (spi === undefined || crm === undefined || table === undefined) return undefined
     return { kind: 'array', at, spi, crm, direction: r.direction ?? 'both', table }
@@ -224,7 +255,11 @@ export function buildModel(src: MappingTableSource, file: string, parsed: Parsed
   const samples = (src.samples ?? []).map((s, i) => ({ at: ['samples', i], name: s.name, spi: s.spi, crm: s.crm }))
   if (issues.length > 0) return { model: undefined, issues }
   const warnings: TableIssue[] = []
-  positionalListWarnings(root.rows, (at, message) => warnings.push({ file, ...parsed.locate(at), path: displayNodePath(at), message }))
+  const warn = (at: NodePath, message: string): void => {
+    warnings.push({ file, ...parsed.locate(at), path: displayNodePath(at), message })
+  }
+  positionalListWarnings(root.rows, warn)
+  for (const table of [root, ...built.values()]) joinWarnings(table, warn)
   return { model: { crm: src.crm, description: src.description, root, search, samples, warnings }, issues }
 }
 
@@ -240,7 +275,13 @@ function searchRows(
     const previous = seen.get(s.param)
     if (previous !== undefined) issue([...at, 'param'], `duplicate search row for "${s.param}": also ${label(previous)}`)
     seen.set(s.param, at)
-    const fields = listOf(s.crm).map((text, j) => path(text, itemAt(at, 'crm', Array.isArray(s.crm), j))?.text)
+    const fields = listOf(s.crm).map((text, j) => {
+      const fieldAt = itemAt(at, 'crm', Array.isArray(s.crm), j)
+      const p = path(text, fieldAt)
+      if (p?.segments.some(isSelector) !== true) return p?.text
+      issue(fieldAt, `"${text}": a search field is a field the CRM searches by its name; a keyed item [member=value] is not one (search the list's field as the CRM names it)`)
+      return undefined
+    })
     const transforms: ValueTransform[] = []
     listOf(s.transform ?? []).forEach((spec, j) => {
       try {

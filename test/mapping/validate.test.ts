@@ -69,7 +69,7 @@ fields:
     '4:12 fields[1].spi: bad path "profile.__proto__.x": segment "__proto__" is refused',
     '5:28 fields[2].crm: bad path "constructor": segment "constructor" is refused',
     '6:12 fields[3].spi: bad path "0.x": a path must start with a key, not an index',
-    '7:12 fields[4].spi: bad path "profile.first name": segment "first name" must be a key (letters, digits, _ $ -; not digits only) or an index (0, 1, …)'
+    '7:12 fields[4].spi: bad path "profile.first name": segment "first name" must be a key (letters, digits, _ $ -; not digits only), "quoted text" or a position (0, 1, …)'
   ])
 })
 
@@ -114,7 +114,7 @@ fields:
     '6:35 fields[3].crm: duplicate CRM field "FNAME": also mapped by fields[0] (line 3)',
     '8:12 fields[5].spi: SPI field "profile.address.city" is inside "profile.address", already mapped by fields[4] (line 7)',
     '9:28 fields[6].crm: CRM field "ADDR.CITY" is inside "ADDR", already mapped by fields[4] (line 7)',
-    '11:29 fields[8].crm: CRM field "PHONES.main" uses "PHONES" as an object, but fields[7] (line 10) uses it as a list'
+    '11:29 fields[8].crm: CRM field "PHONES.main" uses "PHONES" as an object, but fields[7] (line 10) uses it as a list by position'
   ], 'a read row and a write row for the same SPI field (fields[2]) are fine')
 })
 

@@ -1,6 +1,8 @@
 /**
- * Rows sharing an object are run as groups (src/mapping/plan.ts). Each test states what the
- * rows do one by one, which a group must reproduce exactly: values, key order, errors.
+ * Rows sharing an object (src/mapping/engine.ts): several rows filling one object, reading from
+ * one, under an absent one, with defaults. Each test states what the rows do one by one:
+ * values, key order, errors. (These were written for the row groups an earlier engine ran;
+ * the plain engine must give the same answers.)
  */
 import t from 'tap'
 import { compileMappingTable, MappingValueError, type ReadIssue } from '../../src/mapping/index.js'
