@@ -51,12 +51,16 @@ Without files, checks every *.yaml in mappings/.
 crm.options…) whether it has every field each table uses, with a fitting type — for CRMs whose
 fields are declared before use, such as HubSpot ("crm provision" creates the missing ones).
 `,
-  preview: `usage: mapping preview [--json] <table> <customer.json>
+  preview: `usage: mapping preview [--json] [--stored <record.json>] <table> <customer.json>
 
 Reads an SPI customer ({"customer": {…}} or bare), prints the CRM record toCrm makes of it,
 then the SPI customer fromCrm reads back from that record (read-only fields such as
 profile.customerId are absent, since the CRM assigns them). --json prints one JSON object
 {crm, spi, readIssues}. Exit code 1 when the table or the customer is invalid.
+
+--stored previews an update: the customer is the update's fields, the record is the CRM record
+as stored. Keyed list items then keep the stored list's other items, and a composed field sent
+in part takes its other parts from the record, as the gateway does.
 
 Transforms: ${TRANSFORMS.map((t) => t.name).join(', ')}
 `,
@@ -157,19 +161,26 @@ const validCustomer = Compile(CustomerSchema)
 
 async function preview(args: readonly string[], cwd: string, io: CliIo): Promise<number> {
   const json = args.includes('--json')
-  const [tableFile, customerFile, extra] = args.filter((a) => a !== '--json')
-  if (tableFile === undefined || customerFile === undefined || extra !== undefined) {
+  const storedAt = args.indexOf('--stored')
+  const storedFile = storedAt < 0 ? undefined : args[storedAt + 1]
+  const [tableFile, customerFile, extra] = args.filter((a, i) => a !== '--json' && (storedAt < 0 || (i !== storedAt && i !== storedAt + 1)))
+  if (tableFile === undefined || customerFile === undefined || extra !== undefined || (storedAt >= 0 && storedFile === undefined)) {
     io.stderr.write(HELP['preview'] ?? '')
     return 2
   }
   const mapping = await load(tableFile, cwd, io)
   if (mapping === undefined) return 1
-  let body: unknown
-  try {
-    body = JSON.parse(await readFile(resolve(cwd, customerFile), 'utf8'))
-  } catch (err) {
-    io.stderr.write(`${customerFile}: cannot read a JSON customer (${err instanceof Error ? err.message : String(err)})\n`)
-    return 1
+  const body = await readJson(customerFile, 'a JSON customer', cwd, io)
+  if (body === undefined) return 1
+  let stored: Record<string, unknown> | undefined
+  if (storedFile !== undefined) {
+    const record = await readJson(storedFile, 'a JSON CRM record', cwd, io)
+    if (record === undefined) return 1
+    if (typeof record !== 'object' || record === null || Array.isArray(record)) {
+      io.stderr.write(`${storedFile}: a CRM record is a JSON object\n`)
+      return 1
+    }
+    stored = record as Record<string, unknown>
   }
   const customer = unwrap(body)
   if (!validCustomer.Check(customer)) {
@@ -178,7 +189,7 @@ async function preview(args: readonly string[], cwd: string, io: CliIo): Promise
   }
   let crm: Record<string, unknown>
   try {
-    crm = mapping.toCrm(customer)
+    crm = mapping.toCrm(customer, stored)
   } catch (err) {
     if (!(err instanceof MappingValueError)) throw err
     io.stderr.write(`${customerFile}: ${err.field}: ${err.reason}\n`)
@@ -193,6 +204,16 @@ async function preview(args: readonly string[], cwd: string, io: CliIo): Promise
   io.stdout.write(`CRM record (toCrm):\n${JSON.stringify(crm, null, 2)}\n\nSPI customer read back (fromCrm):\n${JSON.stringify(spi, null, 2)}\n`)
   for (const issue of readIssues) io.stdout.write(`read issue: ${issue.field} ← ${issue.crmField}: ${issue.reason}\n`)
   return 0
+}
+
+/** The parsed JSON of `file`, or undefined once the reason is written to stderr. */
+async function readJson(file: string, what: string, cwd: string, io: CliIo): Promise<unknown> {
+  try {
+    return JSON.parse(await readFile(resolve(cwd, file), 'utf8')) as unknown
+  } catch (err) {
+    io.stderr.write(`${file}: cannot read ${what} (${err instanceof Error ? err.message : String(err)})\n`)
+    return undefined
+  }
 }
 
 /** CONTRACT §2: the customer comes wrapped as {customer: …} or bare. */

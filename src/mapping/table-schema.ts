@@ -15,7 +15,9 @@ export const TABLE_NAME_PATTERN = '^[A-Za-z][A-Za-z0-9_-]*$'
 
 const PathString = Type.String({
   pattern: PATH_PATTERN,
-  description: 'A dot path: names and numeric indexes, e.g. profile.address.city, PRIMARY_ADDR.CITY, PHONES.0.NUMBER'
+  description:
+    'A dot path of keys, "quoted keys", positions and keyed items, e.g. profile.address.city, PHONES.0.NUMBER, phones[label=mobile].value, custom_fields."Loyalty #"',
+  examples: ['profile.address.city', 'PRIMARY_ADDR.CITY', 'PHONES.0.NUMBER', 'phones[label=mobile].value', 'emails[primary=true].value', 'custom_fields."Loyalty #"']
 })
 
 const Direction = Type.Enum(['read', 'write', 'both'], {

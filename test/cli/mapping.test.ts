@@ -128,6 +128,31 @@ t.test('preview: the CRM record a customer becomes and what reads back', async (
   }, 'read-only fields are not sent, so they do not read back')
 })
 
+t.test('preview --stored: an update as the gateway makes it, keyed items and composed fields completed', async (t) => {
+  await writeFile(join(dir, 'mappings', 'lists.yaml'), `version: 1
+fields:
+  - { spi: [profile.firstName, profile.lastName], crm: name, transform: full-name, direction: write }
+  - { spi: profile.firstName, crm: first_name, direction: read }
+  - { spi: profile.lastName, crm: last_name, direction: read }
+  - { spi: profile.phoneMobile, crm: "phones[label=mobile].value" }
+`)
+  await writeFile(join(dir, 'update.json'), JSON.stringify({ profile: { lastName: 'Jones', phoneMobile: '+14155550199' } }))
+  await writeFile(join(dir, 'stored.json'), JSON.stringify({ first_name: 'Mary Ann', last_name: 'Smith', phones: [{ label: 'work', value: '+14155550100' }, { label: 'mobile', value: '+14155550101' }] }))
+  const out = await run(['preview', '--json', '--stored', 'stored.json', 'mappings/lists.yaml', 'update.json'])
+  t.same([out.code, out.err], [0, ''])
+  t.same((JSON.parse(out.out) as { crm: unknown }).crm, {
+    name: 'Mary Ann Jones',
+    phones: [{ label: 'work', value: '+14155550100' }, { label: 'mobile', value: '+14155550199' }]
+  })
+  const alone = await run(['preview', 'mappings/lists.yaml', 'update.json'])
+  t.same([alone.code, alone.err], [1, 'update.json: profile.firstName: must be sent together with profile.lastName (both are kept in one CRM field)\n'], 'without the stored record a part alone is refused')
+  const missing = await run(['preview', 'mappings/lists.yaml', 'update.json', '--stored'])
+  t.equal(missing.code, 2, '--stored needs its file')
+  await writeFile(join(dir, 'list.json'), '[]')
+  const notRecord = await run(['preview', '--stored', 'list.json', 'mappings/lists.yaml', 'update.json'])
+  t.same([notRecord.code, notRecord.err], [1, 'list.json: a CRM record is a JSON object\n'])
+})
+
 t.test('preview: invalid customers and values are reported with the field', async (t) => {
   await writeFile(join(dir, 'bad-value.json'), JSON.stringify({ customer: { profile: { birthday: '31/12/1990' } } }))
   const value = await run(['preview', 'mappings/good.yaml', 'bad-value.json'])
