@@ -1,7 +1,7 @@
 /**
- * The transforms' fast paths (arithmetic instead of Date, character scans instead of regular
- * expressions and case mapping) against the straightforward code they replace, kept here as
- * references: same results on every input, including the odd ones.
+ * The transforms' own code (arithmetic dates instead of Date, patterns compiled to regular
+ * expressions, character scans) against the straightforward references, kept here: same
+ * results on every input, including the odd ones.
  */
 import t from 'tap'
 import fc from 'fast-check'
@@ -71,7 +71,7 @@ t.test('partsToEpoch: Date.setUTCFullYear / setUTCHours results, in range or not
   t.equal(epochToParts(partsToEpoch(early)).year, 99, 'years below 100 stay literal')
 })
 
-t.test('fixed-width patterns accept exactly what their regular expression accepts', async (t) => {
+t.test('date patterns accept exactly what their regular expression accepts', async (t) => {
   // The expressions the patterns compiled to before, with the field each group fills.
   const references: [string, RegExp, (keyof DateParts)[]][] = [
     ['MM/DD/YYYY', /^(\d{2})\/(\d{2})\/(\d{4})$/, ['month', 'day', 'year']],

@@ -134,64 +134,21 @@ function partsText(parts: readonly Part[]): string {
   return parts.map((p) => ('token' in p ? p.token : /[A-Za-z]/.test(p.literal) ? `[${p.literal}]` : p.literal)).join('')
 }
 
-const TWO_DIGITS: readonly string[] = Array.from({ length: 100 }, (_, n) => String(n).padStart(2, '0'))
-
 function pad(n: number, width: number): string {
-  // Months, days and times are one or two digits: a table instead of building the text.
-  if (width === 2 && n >= 0 && n < 100 && Math.floor(n) === n) return TWO_DIGITS[n] as string
   return String(n).padStart(width, '0')
 }
 
-/** A part in one shape (literal or token), so the per-call loops see a single object layout. */
+/** A part in one shape (literal or token), for the formatter. */
 interface Step {
   readonly literal: string
   /** The DateParts field of a token; -1 for a literal. */
   readonly field: number
-  /** Characters a literal takes; the digits a token is written with (at least). */
+  /** The digits a token is written with (at least). */
   readonly width: number
-  /** A token whose regex takes a range of digit counts (`M`: one or two). */
-  readonly variable: boolean
 }
 
 function toStep(p: Part): Step {
-  if ('literal' in p) return { literal: p.literal, field: -1, width: p.literal.length, variable: false }
-  // `(\d{1,2})` (M, D, H) takes one or two digits.
-  return { literal: '', field: FIELD[p.token], width: WIDTH[p.token], variable: DIGITS[p.token].includes(',') }
-}
-
-/**
- * When every token has a fixed number of digits (`MM/DD/YYYY`, `YYYY-MM-DD[T]HH:mm:ss`, but not
- * `M/D/YYYY`), the pattern's regular expression accepts exactly the texts of one length whose
- * digits and literals sit at fixed places: checked here character by character, without the
- * match array and substrings a regex match allocates. Undefined for other patterns.
- */
-function fixedWidthScanner(steps: readonly Step[]): ((input: string) => DateParts | undefined) | undefined {
-  let length = 0
-  for (const step of steps) {
-    if (step.variable) return undefined
-    length += step.width
-  }
-  return (input) => {
-    if (input.length !== length) return undefined
-    const d = draft()
-    let at = 0
-    for (let i = 0; i < steps.length; i++) {
-      const step = steps[i] as Step
-      const end = at + step.width
-      if (step.field < 0) {
-        for (let k = 0; at < end; at++, k++) if (input.charCodeAt(at) !== step.literal.charCodeAt(k)) return undefined
-        continue
-      }
-      let n = 0
-      for (; at < end; at++) {
-        const digit = input.charCodeAt(at) - 48
-        if (digit < 0 || digit > 9) return undefined
-        n = n * 10 + digit
-      }
-      setField(d, step.field, n)
-    }
-    return isValidParts(d) ? d : undefined
-  }
+  return 'literal' in p ? { literal: p.literal, field: -1, width: 0 } : { literal: '', field: FIELD[p.token], width: WIDTH[p.token] }
 }
 
 function build(text: string, parts: readonly Part[]): DatePattern {
@@ -206,13 +163,11 @@ function build(text: string, parts: readonly Part[]): DatePattern {
   const re = new RegExp('^' + parts.map((p) => ('token' in p ? DIGITS[p.token] : p.literal.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('') + '$')
   const steps = parts.map(toStep)
   const fields = steps.flatMap((step) => (step.field < 0 ? [] : [step.field]))
-  const scan = fixedWidthScanner(steps)
 
   const pattern: DatePattern = {
     text,
     hasYear: seen.has('Y'),
     parse(input) {
-      if (scan !== undefined) return scan(input)
       const m = re.exec(input)
       if (m === null) return undefined
       const d = draft()
