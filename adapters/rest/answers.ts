@@ -61,6 +61,8 @@ export function answerItem(response: AxiosResponse<string>, path: DottedPath | u
 
 export interface AnswerPage {
   readonly records: readonly CrmRecord[]
+  /** How many items the CRM's page held (its records, or its hits before they were read). */
+  readonly size: number
   readonly total?: number
   /** The next page's cursor (cursor paging); undefined on the last page. */
   readonly next?: string
@@ -72,12 +74,18 @@ export interface PageShape {
   readonly next: DottedPath | undefined
 }
 
-/** A search answer: the list of records, the total and the next cursor where declared. */
-export function readPage(response: AxiosResponse<string>, shape: PageShape, reader: RecordReader, op: string): AnswerPage {
+/** A search answer's items (records or hits), the total and the next cursor where declared. */
+export interface AnswerItems {
+  readonly items: readonly unknown[]
+  readonly total?: number
+  readonly next?: string
+}
+
+/** A search (or list) answer: the list of items, the total and the next cursor where declared. */
+export function readItems(response: AxiosResponse<string>, shape: PageShape, op: string): AnswerItems {
   const body = parseJsonBody(response, op)
   const list = shape.records === undefined ? body : readPath(body, shape.records)
   if (!Array.isArray(list)) return badResponse(op, 'the answer has no list of records where the definition says')
-  const records = list.map((item) => reader.record(item, op))
   let total: number | undefined
   if (shape.total !== undefined) {
     const value = readPath(body, shape.total)
@@ -91,5 +99,12 @@ export function readPage(response: AxiosResponse<string>, shape: PageShape, read
     else if (typeof value === 'number' && Number.isFinite(value)) next = String(value)
     else if (value !== undefined && value !== null && value !== '') return badResponse(op, 'the next cursor in the answer is neither text nor a number')
   }
-  return { records, ...(total === undefined ? {} : { total }), ...(next === undefined ? {} : { next }) }
+  return { items: list as unknown[], ...(total === undefined ? {} : { total }), ...(next === undefined ? {} : { next }) }
+}
+
+/** The record id of a search hit, at `path` of the hit. */
+export function hitId(item: unknown, path: DottedPath, op: string): string {
+  const id = readPath(item, path)
+  if (!isId(id)) return badResponse(op, 'a search hit has no id where the definition says')
+  return String(id)
 }

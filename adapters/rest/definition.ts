@@ -96,7 +96,24 @@ export const CRITERIA_SCHEMAS = {
       style: Type.Literal('term'),
       parameter: Name,
       /** The operators whose values may be sent as the term. Default equals, prefix, contains. */
-      operators: Type.Optional(Type.Array(Operator, { minItems: 1 }))
+      operators: Type.Optional(Type.Array(Operator, { minItems: 1 })),
+      /** The CRM refuses a shorter term (white space trimmed): such a value is never the term. Default 1. */
+      minLength: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+      /**
+       * How every record is read when no criterion can be the term: `search` (default: the
+       * search without its term), `refuse` (`unsupported`, reason `value`: the CRM requires a
+       * term) or a list endpoint of full records, paged as the search is.
+       */
+      withoutTerm: Type.Optional(
+        Type.Union(
+          [
+            Type.Literal('search'),
+            Type.Literal('refuse'),
+            Type.Object({ path: Name, query: Type.Optional(Texts), answer: Type.Optional(Path) }, closed)
+          ],
+          { description: 'search, refuse, or { path, query?, answer? } (a list endpoint of full records)' }
+        )
+      )
     },
     closed
   ),
@@ -211,6 +228,39 @@ export const UpdateSchema = Type.Object(
   closed
 )
 
+/**
+ * How the full records of search hits are read, when a search answers summaries (ids and a few
+ * fields): `get`, one call per hit, or a batch endpoint taking a list of ids.
+ */
+export const HitsReadSchema = Type.Object(
+  {
+    /** A GET path on the base URL (no {id}). */
+    path: Name,
+    /** The query parameter carrying the ids, joined by `separator`. */
+    ids: Name,
+    /** Default ",". */
+    separator: Type.Optional(Type.String({ minLength: 1 })),
+    /** Ids the CRM takes in one request: longer lists are read in several. */
+    maxIds: Type.Integer({ minimum: 1, maximum: 1000 }),
+    query: Type.Optional(Texts),
+    /** Where the list of records is in the answer. Default: the answer itself. */
+    answer: Type.Optional(Path),
+    /** Default 200. */
+    status: Type.Optional(Statuses)
+  },
+  closed
+)
+
+export const HitsSchema = Type.Object(
+  {
+    /** Where a hit's record id is, in each item of the search's list (`item.id`). */
+    id: Path,
+    /** `get` (one call per hit) or a batch endpoint. */
+    read: Type.Union([Type.Literal('get'), HitsReadSchema], { description: 'get, or { path, ids, maxIds, … } (a batch read by ids)' })
+  },
+  closed
+)
+
 export const SearchSchema = Type.Object(
   {
     ...operationBase,
@@ -220,6 +270,8 @@ export const SearchSchema = Type.Object(
     paging: Type.Unknown(),
     /** Constant members of a JSON request body (POST searches): sorts, field lists. */
     body: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    /** The search answers hits, not records: where their ids are and how the records are read. */
+    hits: Type.Optional(HitsSchema),
     /** Apply the criteria here, on pages fetched from the CRM (single-term or partial search). */
     clientSideFilter: Type.Optional(
       Type.Union([Type.Boolean(), Type.Object({ maxRecords: Type.Integer({ minimum: 1, maximum: 100_000 }) }, closed)], {
@@ -247,6 +299,11 @@ export const RecordSchema = Type.Object(
     idFrom: Type.Optional(Path),
     /** Ids that do not match are "not found" without a call. */
     idPattern: Type.Optional(Type.String({ minLength: 1 })),
+    /**
+     * A record holding this value is gone (a CRM that keeps deleted records readable for a
+     * while): get and update answer not found, searches leave it out.
+     */
+    deletedWhen: Type.Optional(Type.Object({ path: Path, equals: Type.Union([Type.String(), Type.Number(), Type.Boolean()], { description: 'a text, number or boolean' }) }, closed)),
     /** Optimistic concurrency: a version field, sent back in a header on update. */
     version: Type.Optional(
       Type.Object({ field: Name, header: Type.Optional(Name), format: Type.Optional(Type.String()) }, closed)
@@ -277,7 +334,9 @@ export const ErrorRuleSchema = Type.Object(
     ]),
     /** `rejected`: where the refused field's name is in the error body. */
     field: Type.Optional(Path),
-    /** `throttled` / `quota-exhausted`: the wait when the answer has no Retry-After. */
+    /** `throttled` / `quota-exhausted`: a header holding the seconds to wait, read when the answer has no Retry-After. */
+    retryAfterHeader: Type.Optional(Name),
+    /** `throttled` / `quota-exhausted`: the wait when the answer says none. */
     retryAfterSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 86_400 }))
   },
   closed
@@ -316,6 +375,8 @@ export type CreateDefinition = Static<typeof CreateSchema>
 export type UpdateDefinition = Static<typeof UpdateSchema>
 export type ErrorRule = Static<typeof ErrorRuleSchema>
 export type RecordDefinition = Static<typeof RecordSchema>
+export type HitsDefinition = Static<typeof HitsSchema>
+export type HitsReadDefinition = Static<typeof HitsReadSchema>
 
 export type SearchDefinition = Omit<Static<typeof SearchSchema>, 'criteria' | 'paging'> & {
   readonly criteria: CriteriaDefinition

@@ -10,7 +10,7 @@
  */
 import type { AxiosResponse } from 'axios'
 import { CrmFailure } from '../../src/core/port.js'
-import { bodyWordForLog, classifyStatus, retryAfterOf } from '../shared/http-failure.js'
+import { bodyWordForLog, classifyStatus, headerValue, parseRetryAfter, retryAfterOf } from '../shared/http-failure.js'
 import type { ErrorRule, OperationName, RestDefinition } from './definition.js'
 import { dotted, readPath } from './paths.js'
 import type { DottedPath } from './paths.js'
@@ -61,8 +61,10 @@ export function errorMapper(definition: RestDefinition): FailureOf {
       }
       case 'throttled':
       case 'quota-exhausted': {
-        const wait = retryAfterOf(response)
-        const retryAfterSeconds = wait.retryAfterSeconds ?? rule.retryAfterSeconds
+        // Retry-After first (HTTP's own), then the CRM's rate-limit header the rule names
+        // (Pipedrive: x-ratelimit-reset, the seconds left in its window), then the rule's wait.
+        const named = rule.retryAfterHeader === undefined ? undefined : parseRetryAfter(headerValue(response, rule.retryAfterHeader))
+        const retryAfterSeconds = retryAfterOf(response).retryAfterSeconds ?? named ?? rule.retryAfterSeconds
         return new CrmFailure(rule.kind, { detail, ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) })
       }
       default:

@@ -9,7 +9,7 @@
  *   validate.ts    reading and checking a definition, problems as file:line:column
  *   auth.ts        API key, bearer, basic, OAuth2 client credentials (token cache, single flight)
  *   request.ts     building and sending one request (path, query, headers, body, 401 once)
- *   answers.ts     reading and checking answers (record, list, total, next cursor)
+ *   answers.ts     reading and checking answers (record, list, total, next cursor, search hits)
  *   search.ts      criteria in the CRM's words; the port's comparison applied here
  *   paging.ts      offset/limit over the CRM's paging style
  *   errors.ts      error answers → the port's failure kinds
@@ -21,8 +21,9 @@
 import type { AdapterFactory, CallContext, CrmAdapter, CrmPage, CrmRecord, CrmSearchQuery, UpdateOptions } from '../../src/core/port.js'
 import { CrmFailure } from '../../src/core/port.js'
 import { checkBaseUrl } from '../shared/http-client.js'
+import { badResponse } from '../shared/http-failure.js'
 import { isAddressableId } from '../shared/path-segment.js'
-import { answerItem, readPage, RecordReader } from './answers.js'
+import { answerItem, hitId, readItems, RecordReader } from './answers.js'
 import type { AnswerPage, PageShape } from './answers.js'
 import { createAuthenticator } from './auth.js'
 import type { OperationName, RestDefinition } from './definition.js'
@@ -31,7 +32,7 @@ import { fetchWindow, maxWindowOf, scan } from './paging.js'
 import type { PagingArgs } from './paging.js'
 import { dotted, fillTemplate, readPath, writePath, wrapAt } from './paths.js'
 import { entriesOf, fillPath, RestTransport } from './request.js'
-import { CriteriaPlanner, matchesAll } from './search.js'
+import { CriteriaPlanner, matcher } from './search.js'
 import type { CriteriaPlan } from './search.js'
 import { definitionFileOf, REST_ADAPTER, secretsOf } from './settings.js'
 import { loadRestDefinition } from './validate.js'
@@ -41,6 +42,9 @@ export { checkRestDefinition, loadRestDefinition, RestDefinitionError } from './
 
 /** Default `clientSideFilter.maxRecords`: records read from the CRM for one search at most. */
 export const DEFAULT_MAX_RECORDS = 500
+
+/** Full records of search hits read at once with `hits.read: get` (one call each). */
+const GET_HITS_AT_ONCE = 4
 
 /** A version that can travel in a header. */
 const VERSION_TEXT = /^[\x21-\x7e]{1,256}$/
@@ -93,22 +97,82 @@ export function restAdapter(
   const pagingInBody = paging.style !== 'none' && (paging.in ?? (search.criteria.style === 'body' ? 'body' : 'query')) === 'body'
   const clientSide = search.clientSideFilter
   const maxRecords = typeof clientSide === 'object' ? clientSide.maxRecords : DEFAULT_MAX_RECORDS
+  const hits = search.hits
+  const hitIdPath = hits === undefined ? undefined : dotted(hits.id)
+  const batch = hits === undefined || hits.read === 'get' ? undefined : hits.read
+  const batchAnswer = pathOf(batch?.answer)
+  const batchSuccess = statusList(batch?.status, [200])
+  // Style `term` without a term: every record read from a list endpoint, when the definition names one.
+  const withoutTerm = search.criteria.style === 'term' && typeof search.criteria.withoutTerm === 'object' ? search.criteria.withoutTerm : undefined
+  const listShape: PageShape = { ...shape, records: pathOf(withoutTerm?.answer), total: undefined }
+  const deleted = definition.record.deletedWhen
+  const deletedPath = deleted === undefined ? undefined : dotted(deleted.path)
+  /** A record the CRM keeps readable after its deletion (`record.deletedWhen`): gone for the port. */
+  const isDeleted = (record: CrmRecord): boolean => deletedPath !== undefined && readPath(record, deletedPath) === deleted?.equals
 
   /** Ids that cannot be a path segment, or that the definition says no record has: not found, no call. */
   const addressable = (id: string): boolean => isAddressableId(id) && (idPattern === undefined || idPattern.test(id))
 
   const read = async (id: string, ctx: CallContext): Promise<CrmRecord | null> => {
     const response = await transport.send({ op: OPS.get, method: get.method, path: fillPath(get.path, id), params: entriesOf(get.query) }, ctx)
-    if (success.get.includes(response.status)) return reader.record(answerItem(response, answers.get, OPS.get), OPS.get)
+    if (success.get.includes(response.status)) {
+      const record = reader.record(answerItem(response, answers.get, OPS.get), OPS.get)
+      return isDeleted(record) ? null : record
+    }
     if (notFound.get.includes(response.status)) return null
     throw failureOf(response, 'get', OPS.get)
   }
 
+  /**
+   * The full records of search hits (`hits`), in the hits' order: by `get`, a few at a time, or
+   * through the batch endpoint, `maxIds` ids a request. A hit whose record the CRM no longer
+   * answers (deleted, no longer visible since the search) is left out; a record the CRM answers
+   * that was not asked for means the definition misreads the endpoint: a `bad-response`.
+   */
+  const readHits = async (ids: readonly string[], ctx: CallContext): Promise<CrmRecord[]> => {
+    const wanted = [...new Set(ids)]
+    // Ids no record can have are not sent (as get would not send them).
+    const sendable = wanted.filter(addressable)
+    const found = new Map<string, CrmRecord>()
+    if (batch === undefined) {
+      for (let i = 0; i < sendable.length; i += GET_HITS_AT_ONCE) {
+        const some = sendable.slice(i, i + GET_HITS_AT_ONCE)
+        const records = await Promise.all(some.map((id) => read(id, ctx)))
+        some.forEach((id, j) => {
+          const record = records[j]
+          if (record !== null && record !== undefined) found.set(id, record)
+        })
+      }
+    } else {
+      for (let i = 0; i < sendable.length; i += batch.maxIds) {
+        const some = sendable.slice(i, i + batch.maxIds)
+        const params: [string, string][] = [...entriesOf(batch.query), [batch.ids, some.join(batch.separator ?? ',')]]
+        const response = await transport.send({ op: OPS.search, method: 'GET', path: batch.path, params }, ctx)
+        if (!batchSuccess.includes(response.status)) throw failureOf(response, 'search', OPS.search)
+        const list = answerItem(response, batchAnswer, OPS.search)
+        if (!Array.isArray(list)) badResponse(OPS.search, 'the answer to a read by ids has no list of records where the definition says')
+        const asked = new Set(some)
+        for (const item of list as unknown[]) {
+          const record = reader.record(item, OPS.search)
+          const id = String(record[definition.record.id])
+          if (!asked.has(id)) badResponse(OPS.search, 'a read by ids answered a record that was not asked for')
+          found.set(id, record)
+        }
+      }
+    }
+    return wanted.flatMap((id) => {
+      const record = found.get(id)
+      return record === undefined || isDeleted(record) ? [] : [record]
+    })
+  }
+
   /** One search request: the criteria's parameters or body, and the paging's. */
   const fetchPage = (plan: CriteriaPlan, ctx: CallContext) => async (args: PagingArgs): Promise<AnswerPage> => {
-    const params: (readonly [string, string])[] = [...entriesOf(search.query), ...plan.params]
+    // Every record, from the list endpoint the definition names for a search without a term.
+    const list = plan.everyRecord === true ? withoutTerm : undefined
+    const params: (readonly [string, string])[] = [...entriesOf(list === undefined ? search.query : list.query), ...plan.params]
     let body: Record<string, unknown> | undefined
-    if (search.method !== 'GET') {
+    if (search.method !== 'GET' && list === undefined) {
       // The constant members, then the criteria and the paging written into them.
       body = structuredClone(search.body ?? {})
       if (plan.body !== undefined) writePath(body, plan.body.at, plan.body.list)
@@ -117,9 +181,16 @@ export function restAdapter(
       if (pagingInBody && body !== undefined) writePath(body, dotted(name), value)
       else params.push([name, String(value)])
     }
-    const response = await transport.send({ op: OPS.search, method: search.method, path: search.path, params, ...(body === undefined ? {} : { body }) }, ctx)
+    const request = list === undefined ? { method: search.method, path: search.path } : { method: 'GET', path: list.path }
+    const response = await transport.send({ op: OPS.search, ...request, params, ...(body === undefined ? {} : { body }) }, ctx)
     if (!success.search.includes(response.status)) throw failureOf(response, 'search', OPS.search)
-    return readPage(response, shape, reader, OPS.search)
+    const { items, ...rest } = readItems(response, list === undefined ? shape : listShape, OPS.search)
+    // A list endpoint answers records; a search with `hits` answers summaries, read in full here.
+    const records =
+      hitIdPath === undefined || list !== undefined
+        ? items.map((item) => reader.record(item, OPS.search)).filter((r) => !isDeleted(r))
+        : await readHits(items.map((item) => hitId(item, hitIdPath, OPS.search)), ctx)
+    return { records, size: items.length, ...rest }
   }
 
   /**
@@ -134,10 +205,11 @@ export function restAdapter(
       throw new CrmFailure('unsupported', { detail: `searchCustomers: offset + limit beyond the ${maxRecords} records searched here`, reason: 'paging', field: 'offset' })
     }
     const matches: CrmRecord[] = []
+    const meets = matcher(query.criteria)
     let read = 0
     for await (const { answer, last } of scan(paging, fetchPage(plan, ctx))) {
-      read += answer.records.length
-      matches.push(...answer.records.filter((r) => matchesAll(r, query.criteria)))
+      read += answer.size
+      matches.push(...answer.records.filter(meets))
       const records = matches.slice(query.offset, end)
       if (last) return { records, total: matches.length }
       if (matches.length >= end) return { records }
@@ -195,7 +267,8 @@ export function restAdapter(
       if (notFound.update.includes(response.status)) return null
       if (!success.update.includes(response.status)) throw failureOf(response, 'update', OPS.update)
       if (update.readBack === true) return read(id, ctx)
-      return reader.record(answerItem(response, answers.update, OPS.update), OPS.update)
+      const record = reader.record(answerItem(response, answers.update, OPS.update), OPS.update)
+      return isDeleted(record) ? null : record
     },
 
     close(): Promise<void> {

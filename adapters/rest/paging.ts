@@ -56,7 +56,7 @@ export async function fetchWindow(paging: PagingDefinition, fetch: FetchPage, of
         const size = Math.min(paging.maxLimit, end - at)
         const answer = await fetch([[paging.offset, at], [paging.limit, size]])
         page({ ...answer, records: answer.records.slice(0, size) })
-        if (answer.records.length < size) break
+        if (answer.size < size) break
         at += size
       }
       return withTotal(records.slice(0, limit), total)
@@ -67,7 +67,7 @@ export async function fetchWindow(paging: PagingDefinition, fetch: FetchPage, of
       for (const { index, size } of plan.pages) {
         const answer = await fetch([[paging.page, index + first], [paging.size, size]])
         page(answer)
-        if (answer.records.length < size) break // the last page: nothing after it
+        if (answer.size < size) break // the last page: nothing after it
       }
       return withTotal(records.slice(plan.skip, plan.skip + limit), total)
     }
@@ -99,14 +99,14 @@ export async function* scan(paging: PagingDefinition, fetch: FetchPage): AsyncGe
     case 'offset':
       for (let at = 0; ; at += paging.maxLimit) {
         const answer = await fetch([[paging.offset, at], [paging.limit, paging.maxLimit]])
-        const last = answer.records.length < paging.maxLimit
+        const last = answer.size < paging.maxLimit
         yield { answer, last }
         if (last) return
       }
     case 'page':
       for (let index = 0; ; index++) {
         const answer = await fetch([[paging.page, index + (paging.firstPage ?? 1)], [paging.size, paging.maxSize]])
-        const last = answer.records.length < paging.maxSize
+        const last = answer.size < paging.maxSize
         yield { answer, last }
         if (last) return
       }
@@ -121,7 +121,7 @@ async function* walkCursor(paging: Extract<PagingDefinition, { style: 'cursor' }
   let cursor: string | undefined
   for (;;) {
     const answer = await fetch(cursor === undefined ? [[paging.limit, size]] : [[paging.cursor, cursor], [paging.limit, size]])
-    const last = answer.next === undefined || answer.records.length === 0
+    const last = answer.next === undefined || answer.size === 0
     yield { answer, last }
     if (last || answer.next === undefined) return
     // A cursor given twice would page forever: not an answer the CRM's paging promises.

@@ -9,19 +9,26 @@
  *   ORs them), {operator} (the CRM's word for the operator), {value}, {international};
  * - `body`: the same, as a list of JSON objects (`criterion`) at `at` in the request body; a
  *   text that is exactly "{fields}" becomes the list of field names;
- * - `term`: one free-text parameter; the most selective criterion's value is sent and every
- *   criterion is applied here (clientSideFilter).
+ * - `term`: one free-text parameter; the most selective criterion's value is sent (one the CRM
+ *   takes: long enough, of a term operator) and every criterion is applied here
+ *   (clientSideFilter). With none, every record is read — through the search itself, or the list
+ *   endpoint the definition names — or the search is refused when the CRM requires a term.
  *
  * Values are raw user input: in a query they are URL-encoded by URLSearchParams, in a body they
  * are JSON strings; the CRM's filter language itself has no escaping in this adapter, so a
  * template must put the value where the language takes "the rest" (as the demo CRM's
  * `FIELDS:OP:VALUE` does). Field names come from the mapping table and must match
- * `fieldPattern`: a name that could change the query is `misconfigured`, never sent.
+ * `fieldPattern`: a name that could change the query is `misconfigured`, never sent. A `term`
+ * search spells no field name into its request, so there the names need only be the table's
+ * paths (keys, positions, quoted keys), which the comparison here reads — a key after a list in
+ * each of its items (`emails.value`).
  */
 import { CrmFailure } from '../../src/core/port.js'
 import type { CrmCriterion, CrmRecord, SearchOperator } from '../../src/core/port.js'
 import type { CriteriaDefinition, SearchDefinition } from './definition.js'
-import { dotted, fillTemplate, parseDotted, placeholdersOf, readPath } from './paths.js'
+import { parsePath } from '../../src/mapping/paths.js'
+import type { Segment } from '../../src/mapping/paths.js'
+import { dotted, fillTemplate, placeholdersOf } from './paths.js'
 import type { DottedPath } from './paths.js'
 
 /** Default `fieldPattern`: names and dotted paths of letters, digits and underscores. */
@@ -35,6 +42,8 @@ export interface CriteriaPlan {
   readonly body: { readonly at: DottedPath; readonly list: readonly unknown[] } | undefined
   /** Whether the records answered must be filtered here (then by every criterion). */
   readonly local: boolean
+  /** Style `term` with no criterion fit for the term: every record is read (`withoutTerm`). */
+  readonly everyRecord?: boolean
 }
 
 /** Most selective first: an exact value narrows more than a prefix, a prefix than a part. */
@@ -64,14 +73,18 @@ export class CriteriaPlanner {
     if (this.#maxCriteria !== undefined && criteria.length > this.#maxCriteria) {
       throw new CrmFailure('unsupported', { detail: `searchCustomers: ${criteria.length} criteria, the CRM takes at most ${this.#maxCriteria}`, reason: 'criteria' })
     }
+    const def = this.#criteria
     for (const c of criteria) {
-      if (c.fields.length === 0 || !c.fields.every((f) => this.#fieldPattern.test(f))) {
+      // A term search spells no field name into its request: its names need only be readable here.
+      const spelled = def.style !== 'term'
+      if (c.fields.length === 0 || (spelled && !c.fields.every((f) => this.#fieldPattern.test(f))) || (this.#clientSide && !c.fields.every(readable))) {
         // Field names are the table's, not customer data: safe to name in the log detail.
-        throw new CrmFailure('misconfigured', { detail: `rest: search fields "${c.fields.join('|')}" do not match the definition's fieldPattern (check the mapping table)` })
+        throw new CrmFailure('misconfigured', {
+          detail: `rest: search fields "${c.fields.join('|')}" do not match the definition's fieldPattern, or are not paths of keys and positions (check the mapping table)`
+        })
       }
     }
-    const def = this.#criteria
-    if (def.style === 'term') return this.#term(def.parameter, def.operators, criteria)
+    if (def.style === 'term') return this.#term(def, criteria)
     const sent = criteria.filter((c) => this.#expressible(c))
     const local = sent.length < criteria.length
     if (local && !this.#clientSide) {
@@ -111,14 +124,27 @@ export class CriteriaPlanner {
     }
   }
 
-  /** One criterion's value as the term: the most selective, then the longest. */
-  #term(parameter: string, operators: readonly SearchOperator[] | undefined, criteria: readonly CrmCriterion[]): CriteriaPlan {
-    const allowed = new Set<SearchOperator>(operators ?? ['equals', 'prefix', 'contains'])
+  /**
+   * One criterion's value as the term: of a term operator, at least `minLength` long (white
+   * space trimmed), the most selective, then the longest.
+   */
+  #term(def: Extract<CriteriaDefinition, { style: 'term' }>, criteria: readonly CrmCriterion[]): CriteriaPlan {
+    const allowed = new Set<SearchOperator>(def.operators ?? ['equals', 'prefix', 'contains'])
+    const minLength = def.minLength ?? 1
     const best = criteria
-      .filter((c) => allowed.has(c.operator) && c.value.trim() !== '')
+      .filter((c) => allowed.has(c.operator) && c.value.trim().length >= minLength)
       .sort((a, b) => SELECTIVITY[a.operator] - SELECTIVITY[b.operator] || b.value.length - a.value.length)[0]
+    if (best !== undefined) return { params: [[def.parameter, best.value]], body: undefined, local: true }
+    if (def.withoutTerm === 'refuse') {
+      // The CRM requires a term, and no value is one it takes: refused, never sent.
+      throw new CrmFailure('unsupported', {
+        detail: `searchCustomers: no criterion can be the search term (the CRM needs ${minLength} character(s) or more)`,
+        reason: 'value',
+        ...(criteria[0]?.fields[0] === undefined ? {} : { field: criteria[0].fields[0] })
+      })
+    }
     // No criterion fits the term: every record is read (within clientSideFilter.maxRecords).
-    return { params: best === undefined ? [] : [[parameter, best.value]], body: undefined, local: true }
+    return { params: [], body: undefined, local: true, everyRecord: true }
   }
 }
 
@@ -170,12 +196,45 @@ function fieldMatches(raw: unknown, c: CrmCriterion): boolean {
   }
 }
 
+/** Whether the comparison here can read a field: a path of the table's syntax, keys and positions. */
+const readable = (field: string): boolean => {
+  const parsed = parsePath(field)
+  return parsed.ok && parsed.path.segments.every((s) => typeof s === 'string' || typeof s === 'number')
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+
+/**
+ * The values at a path: own keys of objects, positions of lists; a key after a list is read in
+ * each of its items (`emails.value`: every e-mail's value), so a criterion on it matches when
+ * one item does.
+ */
+function valuesAt(value: unknown, segments: readonly Segment[], from = 0): unknown[] {
+  if (from === segments.length) return [value]
+  const seg = segments[from]
+  if (typeof seg === 'number') return Array.isArray(value) ? valuesAt(value[seg], segments, from + 1) : []
+  if (typeof seg !== 'string') return []
+  if (Array.isArray(value)) return value.flatMap((item) => (isPlainObject(item) ? valuesAt(item, segments, from) : []))
+  return isPlainObject(value) && Object.hasOwn(value, seg) ? valuesAt(value[seg], segments, from + 1) : []
+}
+
+/**
+ * A test of the port's criteria on records (a criterion: any of its fields; criteria ANDed).
+ * Fields are the table's paths (src/mapping/paths.ts: keys, positions, quoted keys such as
+ * `custom_fields."Loyalty #"`), read by `valuesAt`.
+ */
+export function matcher(criteria: readonly CrmCriterion[]): (record: CrmRecord) => boolean {
+  const parsed = criteria.map((c) => ({
+    c,
+    paths: c.fields.flatMap((f): (readonly Segment[])[] => {
+      const p = parsePath(f)
+      return p.ok ? [p.path.segments] : []
+    })
+  }))
+  return (record) => parsed.every(({ c, paths }) => paths.some((segments) => valuesAt(record, segments).some((v) => fieldMatches(v, c))))
+}
+
 /** Whether `record` meets every criterion (a criterion: any of its fields). */
 export function matchesAll(record: CrmRecord, criteria: readonly CrmCriterion[]): boolean {
-  return criteria.every((c) =>
-    c.fields.some((f) => {
-      const path = parseDotted(f)
-      return path.ok && fieldMatches(readPath(record, path.path), c)
-    })
-  )
+  return matcher(criteria)(record)
 }

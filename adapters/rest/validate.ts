@@ -22,7 +22,7 @@ import {
   OPERATION_NAMES,
   PAGING_SCHEMAS
 } from './definition.js'
-import type { AuthDefinition, CriteriaDefinition, PagingDefinition, RestDefinition } from './definition.js'
+import type { AuthDefinition, CriteriaDefinition, PagingDefinition, RestDefinition, SearchDefinition } from './definition.js'
 import { parseDotted, placeholdersOf } from './paths.js'
 
 /** An invalid definition: every problem, each at its line. */
@@ -207,6 +207,7 @@ function semanticChecks(d: RestDefinition, criteria: CriteriaDefinition, paging:
   // ---- record
   path(d.record.fields, ['record', 'fields'])
   path(d.record.idFrom, ['record', 'idFrom'])
+  path(d.record.deletedWhen?.path, ['record', 'deletedWhen', 'path'])
   regex(d.record.idPattern, ['record', 'idPattern'])
   const version = d.record.version
   if (version !== undefined) {
@@ -238,8 +239,12 @@ function semanticChecks(d: RestDefinition, criteria: CriteriaDefinition, paging:
   regex(search.fieldPattern, ['operations', 'search', 'fieldPattern'])
   const sendsBody = search.method !== 'GET'
   if (search.body !== undefined && !sendsBody) issue(['operations', 'search', 'body'], 'a GET search sends no body: use method POST')
+  checkHits(search.hits, issue)
   checkCriteria(criteria, search.clientSideFilter, sendsBody, issue)
   checkPaging(paging, criteria, sendsBody, issue)
+  if (criteria.style === 'term' && typeof criteria.withoutTerm === 'object' && paging.style !== 'none' && paging.in === 'body') {
+    issue(['operations', 'search', 'criteria', 'withoutTerm'], 'a list endpoint is read with GET: the paging must be in the query')
+  }
 
   // ---- errors
   path(d.errors?.code, ['errors', 'code'])
@@ -251,9 +256,12 @@ function semanticChecks(d: RestDefinition, criteria: CriteriaDefinition, paging:
       if (rule.kind === 'rejected') path(rule.field, [...at, 'field'])
       else issue([...at, 'field'], `only a rejected rule names a field (this one is ${rule.kind})`, true)
     }
-    if (rule.retryAfterSeconds !== undefined && rule.kind !== 'throttled' && rule.kind !== 'quota-exhausted') {
-      issue([...at, 'retryAfterSeconds'], `only a throttled or quota-exhausted rule waits (this one is ${rule.kind})`, true)
+    for (const key of ['retryAfterSeconds', 'retryAfterHeader'] as const) {
+      if (rule[key] !== undefined && rule.kind !== 'throttled' && rule.kind !== 'quota-exhausted') {
+        issue([...at, key], `only a throttled or quota-exhausted rule waits (this one is ${rule.kind})`, true)
+      }
     }
+    if (rule.retryAfterHeader !== undefined && !HEADER_NAME.test(rule.retryAfterHeader)) issue([...at, 'retryAfterHeader'], `"${rule.retryAfterHeader}" is not a header name`)
   })
 }
 
@@ -301,6 +309,23 @@ function checkTemplates(texts: readonly [string, NodePath][], separator: string 
   if (operatorCount === 0) issue([...at, 'operators'], 'names no operator: the CRM could compare nothing')
 }
 
+/** Search hits: where their ids are, and a batch read's path, answer and statuses. */
+function checkHits(hits: SearchDefinition['hits'], issue: Issue): void {
+  if (hits === undefined) return
+  const at: NodePath = ['operations', 'search', 'hits']
+  const parsed = parseDotted(hits.id)
+  if (!parsed.ok) issue([...at, 'id'], parsed.reason)
+  if (hits.read === 'get') return
+  const read: NodePath = [...at, 'read']
+  checkPathTemplate(hits.read.path, false, [...read, 'path'], issue)
+  if (hits.read.answer !== undefined) {
+    const answer = parseDotted(hits.read.answer)
+    if (!answer.ok) issue([...read, 'answer'], answer.reason)
+  }
+  for (const s of listOf(hits.read.status)) if (s >= 300) issue([...read, 'status'], `${s} is not a success status (2xx)`)
+  if (Object.hasOwn(hits.read.query ?? {}, hits.read.ids)) issue([...read, 'ids'], `"${hits.read.ids}" is also a constant query parameter`)
+}
+
 function checkCriteria(c: CriteriaDefinition, clientSide: unknown, sendsBody: boolean, issue: Issue): void {
   const at: NodePath = ['operations', 'search', 'criteria']
   switch (c.style) {
@@ -310,6 +335,13 @@ function checkCriteria(c: CriteriaDefinition, clientSide: unknown, sendsBody: bo
     case 'term':
       if (placeholdersOf(c.parameter).names.length > 0 || c.parameter.includes('{')) issue([...at, 'parameter'], 'is a parameter name: the term is its value')
       if (clientSide === undefined || clientSide === false) issue([...at, 'style'], 'a single-term search needs clientSideFilter: the criteria are applied to what the term finds')
+      if (typeof c.withoutTerm === 'object') {
+        checkPathTemplate(c.withoutTerm.path, false, [...at, 'withoutTerm', 'path'], issue)
+        if (c.withoutTerm.answer !== undefined) {
+          const answer = parseDotted(c.withoutTerm.answer)
+          if (!answer.ok) issue([...at, 'withoutTerm', 'answer'], answer.reason)
+        }
+      }
       return
     case 'body': {
       if (!sendsBody) issue([...at, 'style'], 'a body search needs method POST (or PUT, PATCH)')

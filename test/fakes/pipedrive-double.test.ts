@@ -3,6 +3,7 @@
  * each naming the section it comes from (the tags of ./pipedrive-double.ts):
  *   [persons]     https://developers.pipedrive.com/docs/api/v2/Persons
  *   [search]      https://developers.pipedrive.com/docs/api/v2/Persons#searchPersons
+ *   [list]        https://developers.pipedrive.com/docs/api/v2/Persons#getPersons
  *   [fields]      https://developers.pipedrive.com/docs/api/v2/PersonFields
  *   [v1-fields]   https://developers.pipedrive.com/docs/api/v1/PersonFields
  *   [migration]   https://pipedrive.readme.io/docs/pipedrive-api-v2-migration-guide
@@ -317,6 +318,55 @@ t.test('[persons] getPerson: the person; custom_fields= selects keys; include_op
 
 // ---------------------------------------------------------------------------------------------
 // Update
+
+t.test('[list] getPersons by ids: up to 100, unknown and deleted ids left out, in sort_by order, cursor paging', async (t) => {
+  let clock = Date.UTC(2026, 3, 1, 8, 0, 0)
+  const double = await start(t, { now: () => clock })
+  const call = client(double.url)
+  for (let i = 1; i <= 5; i++) {
+    await call('POST', '/api/v2/persons', { name: `Client ${i}`, org_id: i % 2 === 0 ? 7 : null, custom_fields: { [K.homeStore]: `S${i}` } })
+    clock += 60_000
+  }
+  double.deletePerson(4)
+  const before = double.tokensSpent
+  const listed = await call('GET', '/api/v2/persons?ids=5,3,999,4,1')
+  t.equal(listed.status, 200)
+  t.same(Object.keys(listed.body).sort(), ['additional_data', 'data', 'success'], '[responses] the envelope')
+  t.same(listed.body.data.map((p: any) => p.id), [1, 3, 5], 'the unknown id (999) and the deleted person (4) left out; by id, not in the order asked')
+  t.same(listed.body.additional_data, { next_cursor: null })
+  t.match(listed.body.data[0], { id: 1, name: 'Client 1', emails: [], phones: [], is_deleted: false, custom_fields: { [K.homeStore]: 'S1', [K.consentTerms]: null } }, 'whole v2 persons, every custom field')
+  t.equal(double.tokensSpent - before, TOKEN_COSTS['GET /api/v2/persons'], '[list] costs 10 tokens')
+  t.equal(TOKEN_COSTS['GET /api/v2/persons'], 10)
+
+  const desc = await call('GET', '/api/v2/persons?sort_by=add_time&sort_direction=desc')
+  t.same(desc.body.data.map((p: any) => p.id), [5, 3, 2, 1], 'every person (no ids), newest first')
+  t.same((await call('GET', '/api/v2/persons?org_id=7')).body.data.map((p: any) => p.id), [2], 'org_id filters')
+  t.same((await call('GET', '/api/v2/persons?owner_id=2')).body.data, [], 'owner_id filters')
+  const since = await call('GET', `/api/v2/persons?updated_since=${encodeURIComponent('2026-04-01T08:02:00Z')}&updated_until=${encodeURIComponent('2026-04-01T08:04:00Z')}`)
+  t.same(since.body.data.map((p: any) => p.id), [3], 'updated_since (inclusive) and updated_until (exclusive)')
+  const some = await call('GET', `/api/v2/persons?ids=1&custom_fields=${K.homeStore}&include_fields=marketing_status`)
+  t.same([some.body.data[0].custom_fields, some.body.data[0].marketing_status], [{ [K.homeStore]: 'S1' }, 'no_consent'], 'custom_fields and include_fields as in getPerson')
+
+  const first = await call('GET', '/api/v2/persons?limit=2')
+  t.same(first.body.data.map((p: any) => p.id), [1, 2])
+  const rest = await call('GET', `/api/v2/persons?limit=2&cursor=${first.body.additional_data.next_cursor}`)
+  t.same(rest.body.data.map((p: any) => p.id), [3, 5], 'the cursor continues')
+  t.equal(rest.body.additional_data.next_cursor, null)
+  t.same(double.violations, [])
+
+  const hundred = Array.from({ length: 100 }, (_, i) => i + 1).join(',')
+  t.equal((await call('GET', `/api/v2/persons?ids=${hundred}`)).status, 200, '100 ids: accepted')
+  const list = (query: string) => () => call('GET', `/api/v2/persons?${query}`)
+  await violates(t, double, list(`ids=${hundred},101`), /ids: at most 100 ids are allowed/, '101 ids')
+  await violates(t, double, list('ids=1,abc'), /ids: must be a comma-separated list of integer ids/, 'an id that is no integer')
+  await violates(t, double, list('sort_by=name'), /sort_by: must be one of id, update_time, add_time/, 'a sort field getPersons does not have')
+  await violates(t, double, list('sort_direction=up'), /sort_direction: must be one of asc, desc/, 'a sort direction')
+  await violates(t, double, list('updated_since=2026-04-01'), /updated_since: must be an RFC 3339 date-time/, 'a day, not a time')
+  await violates(t, double, list('include_fields=smart_bcc_email'), /include_fields: 'smart_bcc_email' not among/, 'an include field only getPerson has')
+  await violates(t, double, list('limit=501'), /limit: must be between 1 and 500/, 'limit over 500')
+  await violates(t, double, list('start=0'), /start: Parameter 'start' is not allowed/, 'v1 paging (start)')
+  await refusesValue(t, double, list('filter_id=3'), /filter_id: there is no filter 3/, 'a filter the double does not keep')
+})
 
 t.test('[persons] updatePerson (PATCH): only the members sent change; lists replaced whole; custom_fields per key', async (t) => {
   let clock = Date.UTC(2026, 1, 1, 12, 0, 0)

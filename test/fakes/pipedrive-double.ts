@@ -19,6 +19,7 @@
  * Sources (tags used below):
  *   [persons]     https://developers.pipedrive.com/docs/api/v2/Persons
  *   [search]      https://developers.pipedrive.com/docs/api/v2/Persons#searchPersons
+ *   [list]        https://developers.pipedrive.com/docs/api/v2/Persons#getPersons
  *   [fields]      https://developers.pipedrive.com/docs/api/v2/PersonFields
  *   [v1-fields]   https://developers.pipedrive.com/docs/api/v1/PersonFields
  *   [migration]   https://pipedrive.readme.io/docs/pipedrive-api-v2-migration-guide
@@ -70,7 +71,7 @@
  *     with a "Yes" and a "No" option, written as the option's numeric id.
  *
  * Deliberate simplifications: no organizations, users, labels, notes or pictures (ids are stored
- * as sent; `org_id` is never resolved); no contact sync fields; no list endpoint (GET /persons);
+ * as sent; `org_id` is never resolved); no contact sync fields; no saved filters (`filter_id`);
  * search sees every write at once (silent: no index lag modelled); result_score is the double's
  * own (1 exact, 0.75 starts with, 0.5 contains; silent); v1 personFields lists monetary and
  * address subfields inside the parent only.
@@ -114,7 +115,7 @@ export interface PersonFieldDefinition {
 
 /**
  * The keys of the default clienteling fields, by the merchant's own name for them. Real keys are
- * 40 lowercase hex digits (SHA-1-like), so about 10 in 16 start with a digit: 12 of these 20 do
+ * 40 lowercase hex digits (SHA-1-like), so about 10 in 16 start with a digit: 15 of these 26 do
  * (a mapping must quote such keys in YAML, and must not treat them as numbers).
  */
 export const PERSON_FIELD_KEYS = {
@@ -137,7 +138,13 @@ export const PERSON_FIELD_KEYS = {
   homeStore: 'd8ce693134dda8f9e6b24f1829def4afc3dd4ec3',
   interests: 'c8931e93121e5ba9f12bbe51197a43c80dbbb284',
   homePhone: '65f6f38ea5b2326a30d51311f70a0d1602fe74a9',
-  postalAddress: 'a6188469f6bb86c25d50833e8b2874d87b3aece8'
+  postalAddress: 'a6188469f6bb86c25d50833e8b2874d87b3aece8',
+  salutation: '3290b1e5feb2ab9fd30c4119ff09d7c6872f75be',
+  gender: 'a54fe60cbc02b509c8c7d4f3bbbd38d625614aa9',
+  loyaltyFirstName: '12b135518d1f185ae686ec09f488ff47cb4e3992',
+  loyaltyLastName: 'cd109c9d9a4260a56a7da6e74dff18cbdd5ec1b3',
+  loyaltyAttributes: 'fe049a81bce471d0c47675590d9a5db458ce6834',
+  createRequestId: '34292e323ba1f8386156ac74c5027049f83017ee'
 } as const
 
 /** A Yes/No single-option field's options (how a merchant models a flag in Pipedrive). */
@@ -165,7 +172,9 @@ const C = CONSENT_OPTION_IDS
  * the consents (Yes/No single options), birthday, preferred language and loyalty tier (single
  * options), points (number), store credit (monetary), the address list and loyalty address as
  * JSON in long text, the home store, interests (multiple options), a home phone and a postal
- * address (address type).
+ * address (address type); and the texts Pipedrive persons lack natively: a salutation, a gender,
+ * the loyalty profile's names, free-form loyalty attributes (JSON in long text) and a field for an
+ * integration's own creation marker.
  */
 export const DEFAULT_PERSON_FIELDS: readonly PersonFieldDefinition[] = [
   { key: K.loyaltyAccountNumber, name: 'Loyalty account number', field_type: 'varchar' },
@@ -202,7 +211,13 @@ export const DEFAULT_PERSON_FIELDS: readonly PersonFieldDefinition[] = [
     options: ['Shoes', 'Bags', 'Jewelry', 'Watches'].map((label, i) => ({ id: 51 + i, label }))
   },
   { key: K.homePhone, name: 'Home phone', field_type: 'phone' },
-  { key: K.postalAddress, name: 'Postal address', field_type: 'address' }
+  { key: K.postalAddress, name: 'Postal address', field_type: 'address' },
+  { key: K.salutation, name: 'Salutation', field_type: 'varchar' },
+  { key: K.gender, name: 'Gender', field_type: 'varchar' },
+  { key: K.loyaltyFirstName, name: 'Loyalty first name', field_type: 'varchar' },
+  { key: K.loyaltyLastName, name: 'Loyalty last name', field_type: 'varchar' },
+  { key: K.loyaltyAttributes, name: 'Loyalty attributes (JSON)', field_type: 'text' },
+  { key: K.createRequestId, name: 'Clienteling creation marker', field_type: 'varchar' }
 ]
 
 // ---------------------------------------------------------------------------------------------
@@ -243,6 +258,7 @@ const DEFAULT_SEARCH: RateLimit = { max: 1000, windowMs: 2000 }
  */
 export const TOKEN_COSTS: Readonly<Record<string, number>> = {
   'POST /api/v2/persons': 5,
+  'GET /api/v2/persons': 10,
   'GET /api/v2/persons/:id': 1,
   'PATCH /api/v2/persons/:id': 5,
   'DELETE /api/v2/persons/:id': 3,
@@ -506,6 +522,9 @@ const PERSON_INCLUDE_FIELDS = [
   'related_lost_deals_count', 'last_incoming_mail_time', 'last_outgoing_mail_time', 'marketing_status', 'doi_status', 'smart_bcc_email'
 ] as const
 
+/** [list] the include_fields values of getPersons (getPerson's, but for smart_bcc_email). */
+const LIST_INCLUDE_FIELDS = PERSON_INCLUDE_FIELDS.filter((f) => f !== 'smart_bcc_email')
+
 /** [search] the `fields` a person search may look in. */
 export const SEARCH_FIELDS = ['custom_fields', 'email', 'notes', 'phone', 'name'] as const
 
@@ -521,6 +540,22 @@ const QUERY_OF: Readonly<Record<string, { readonly params: Readonly<Record<strin
   'POST /api/v2/persons': { params: {} },
   'GET /api/v2/persons/:id': {
     params: { include_fields: { list: PERSON_INCLUDE_FIELDS }, custom_fields: 'string', include_option_labels: 'boolean', include_labels: 'boolean' }
+  },
+  'GET /api/v2/persons': {
+    params: {
+      filter_id: 'integer',
+      ids: 'string',
+      owner_id: 'integer',
+      org_id: 'integer',
+      updated_since: 'string',
+      updated_until: 'string',
+      sort_by: { oneOf: ['id', 'update_time', 'add_time'] },
+      sort_direction: { oneOf: ['asc', 'desc'] },
+      include_fields: { list: LIST_INCLUDE_FIELDS },
+      custom_fields: 'string',
+      limit: 'integer',
+      cursor: 'string'
+    }
   },
   'PATCH /api/v2/persons/:id': { params: {} },
   'DELETE /api/v2/persons/:id': { params: {} },
@@ -563,13 +598,17 @@ function queryProblems(query: Readonly<Record<string, unknown>>, spec: (typeof Q
 /** [pagination] "If not provided, 100 items will be returned. … a maximum value of 500 is allowed." */
 const PAGE = { defaultLimit: 100, maxLimit: 500 } as const
 
-/** [persons] getPerson: "A maximum of 15 keys is allowed" in `custom_fields`. */
+/** [persons] getPerson, [list] getPersons: "A maximum of 15 keys is allowed" in `custom_fields`. */
 const MAX_CUSTOM_FIELD_KEYS = 15
+
+/** [list] `ids`: "up to 100 entity ids". */
+const MAX_LIST_IDS = 100
 
 /**
  * Documented rules of query values that need no account data: [search] the term ("Minimum 2
  * characters (or 1 if using exact_match)"), [pagination] limit 1…500, [persons] at most 15
- * custom field keys, [v1-fields] start ≥ 0.
+ * custom field keys, [v1-fields] start ≥ 0, [list] at most 100 ids (each an integer id), times
+ * in RFC 3339.
  */
 function queryRuleProblems(route: string, query: Readonly<Record<string, unknown>>): string[] {
   const problems: string[] = []
@@ -588,7 +627,19 @@ function queryRuleProblems(route: string, query: Readonly<Record<string, unknown
       problems.push(`term: must be at least ${exact ? '1 character' : '2 characters'} long${exact ? '' : ' (or 1 with exact_match)'}`)
     }
   }
-  if (route === 'GET /api/v2/persons/:id') {
+  if (route === 'GET /api/v2/persons') {
+    const ids = text('ids')
+    if (ids !== undefined) {
+      const list = ids.split(',').map((id) => id.trim())
+      if (list.some((id) => !/^[1-9]\d*$/.test(id))) problems.push('ids: must be a comma-separated list of integer ids')
+      else if (list.length > MAX_LIST_IDS) problems.push(`ids: at most ${MAX_LIST_IDS} ids are allowed`)
+    }
+    for (const name of ['updated_since', 'updated_until']) {
+      const at = text(name)
+      if (at !== undefined && (!RFC3339.test(at) || Number.isNaN(Date.parse(at)))) problems.push(`${name}: must be an RFC 3339 date-time`)
+    }
+  }
+  if (route === 'GET /api/v2/persons/:id' || route === 'GET /api/v2/persons') {
     const keys = text('custom_fields')
     if (keys !== undefined && keys.split(',').filter((k) => k.trim() !== '').length > MAX_CUSTOM_FIELD_KEYS) {
       problems.push(`custom_fields: A maximum of ${MAX_CUSTOM_FIELD_KEYS} keys is allowed`)
@@ -1075,6 +1126,44 @@ export async function startPipedriveDouble(options: PipedriveDoubleOptions): Pro
     nextId += 1
     persons.set(p.id, p)
     return send(reply, { success: true, data: answer(p) })
+  })
+
+  /**
+   * getPersons: GET /api/v2/persons[?ids=1,2][&owner_id=][&org_id=][&updated_since=][&updated_until=]
+   * [&sort_by=id|update_time|add_time][&sort_direction=asc|desc][&custom_fields=][&include_fields=]
+   * [&limit=][&cursor=] → {success, data: [person], additional_data: {next_cursor}}. [list] "If any
+   * of the requested entities do not exist or are not visible, they are not included in the
+   * response"; `filter_id` takes precedence over the other filters. silent: deleted persons are
+   * not listed; the answer is in `sort_by` order, never in the order of `ids`; the double keeps
+   * no saved filters, so a `filter_id` is refused (400, not a shape violation).
+   */
+  app.get<Query>('/api/v2/persons', async (request, reply) => {
+    const q = request.query
+    if (q['filter_id'] !== undefined) throw validationFailed([`filter_id: there is no filter ${text(q['filter_id'])}`])
+    const ids = q['ids'] === undefined ? undefined : new Set(listParam(q['ids']).map(Number))
+    const owner = q['owner_id'] === undefined ? undefined : Number(q['owner_id'])
+    const org = q['org_id'] === undefined ? undefined : Number(q['org_id'])
+    const since = q['updated_since'] === undefined ? undefined : Date.parse(text(q['updated_since']))
+    const until = q['updated_until'] === undefined ? undefined : Date.parse(text(q['updated_until']))
+    const sortBy = text(q['sort_by']) || 'id'
+    const direction = text(q['sort_direction']) === 'desc' ? -1 : 1
+    const limit = q['limit'] === undefined ? PAGE.defaultLimit : Number(q['limit'])
+    const offset = q['cursor'] === undefined ? 0 : decodeCursor(text(q['cursor']))
+    if (offset === undefined) throw validationFailed(['cursor: is not a cursor this endpoint gave out'])
+    const keys = q['custom_fields'] === undefined ? undefined : listParam(q['custom_fields'])
+    const key = (p: StoredPerson): number => (sortBy === 'update_time' ? p.update_time : sortBy === 'add_time' ? p.add_time : p.id)
+    const listed = [...persons.values()]
+      .filter((p) => !p.is_deleted)
+      .filter((p) => ids === undefined || ids.has(p.id))
+      .filter((p) => (owner === undefined || p.owner_id === owner) && (org === undefined || p.org_id === org))
+      .filter((p) => (since === undefined || p.update_time >= since) && (until === undefined || p.update_time < until))
+      .sort((a, b) => direction * (key(a) - key(b)) || direction * (a.id - b.id))
+    const more = offset + limit < listed.length
+    return send(reply, {
+      success: true,
+      data: listed.slice(offset, offset + limit).map((p) => answer(p, { ...(keys === undefined ? {} : { keys }), include: listParam(q['include_fields']) })),
+      additional_data: { next_cursor: more ? encodeCursor(offset + limit) : null }
+    })
   })
 
   // getPerson: GET /api/v2/persons/{id}[?custom_fields=k1,k2&include_option_labels=true&include_fields=…].

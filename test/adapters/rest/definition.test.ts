@@ -129,6 +129,47 @@ t.test('options that do not go together', async (t) => {
   t.match(problems(yamlOf(missingKind)).join('\n'), /auth: "kind" is required \(one of: none, api-key/)
 })
 
+t.test('hits, a term’s limits, deleted records and rate-limit headers: their problems', async (t) => {
+  const d = baseDefinition()
+  d['record'].deletedWhen = { path: 'flags..deleted', equals: true }
+  d['operations'].search.hits = { id: 'item.id', read: { path: '/customers/{id}', ids: 'ids', maxIds: 100, answer: 'data..x', status: 302, query: { ids: '1' } } }
+  d['operations'].search.criteria = { style: 'term', parameter: 'q', minLength: 2, withoutTerm: { path: 'customers', answer: 'data' } }
+  d['operations'].search.clientSideFilter = true
+  d['errors'] = { rules: [{ status: 409, kind: 'duplicate', retryAfterHeader: 'x-ratelimit-reset' }, { status: 429, kind: 'throttled', retryAfterHeader: 'X Reset' }] }
+  const found = problems(yamlOf(d)).join('\n')
+  t.match(found, /record\.deletedWhen\.path: "flags\.\.deleted" is not a dotted path/)
+  t.match(found, /operations\.search\.hits\.read\.path: takes no \{id\}/)
+  t.match(found, /operations\.search\.hits\.read\.answer: "data\.\.x" is not a dotted path/)
+  t.match(found, /operations\.search\.hits\.read\.status: 302 is not a success status/)
+  t.match(found, /operations\.search\.hits\.read\.ids: "ids" is also a constant query parameter/)
+  t.match(found, /operations\.search\.criteria\.withoutTerm\.path: must start with \//)
+  t.match(found, /errors\.rules\[0\]\.retryAfterHeader: only a throttled or quota-exhausted rule waits/)
+  t.match(found, /errors\.rules\[1\]\.retryAfterHeader: "X Reset" is not a header name/)
+
+  const shapes = baseDefinition()
+  shapes['operations'].search.hits = { id: 'item.id', read: 'all' }
+  shapes['operations'].search.criteria = { style: 'term', parameter: 'q', minLength: 0, withoutTerm: 'never' }
+  shapes['operations'].search.clientSideFilter = true
+  const s = problems(yamlOf(shapes)).join('\n')
+  t.match(s, /operations\.search\.hits\.read: must be get, or \{ path, ids, maxIds, … \}/)
+  t.match(s, /operations\.search\.criteria\.minLength: /)
+  t.match(s, /operations\.search\.criteria\.withoutTerm: must be search, refuse, or \{ path, query\?, answer\? \}/)
+
+  const bodyPaging = baseDefinition()
+  bodyPaging['operations'].search.method = 'POST'
+  bodyPaging['operations'].search.criteria = { style: 'term', parameter: 'q', withoutTerm: { path: '/customers' } }
+  bodyPaging['operations'].search.paging = { style: 'offset', offset: 'from', limit: 'size', maxLimit: 50, in: 'body' }
+  bodyPaging['operations'].search.clientSideFilter = true
+  t.match(problems(yamlOf(bodyPaging)).join('\n'), /criteria\.withoutTerm: a list endpoint is read with GET: the paging must be in the query/)
+})
+
+t.test('the shipped Pipedrive definition is valid', async (t) => {
+  const text = readFileSync(new URL('../../../mappings/pipedrive.rest.yaml', import.meta.url), 'utf8')
+  t.same(problems(text), [])
+  const d = checkRestDefinition(text, 'pipedrive.rest.yaml').definition
+  t.match(d?.operations.search, { criteria: { style: 'term', minLength: 2 }, hits: { id: 'item.id', read: { path: '/api/v2/persons', ids: 'ids', maxIds: 100 } } })
+})
+
 t.test('YAML syntax problems are reported at their line', async (t) => {
   const found = problems('version: 1\nname: [unclosed\n')
   t.ok(found.length > 0)

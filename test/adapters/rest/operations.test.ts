@@ -5,6 +5,7 @@
  * (else as every adapter maps HTTP) — answers checked, no customer data in logs or failures.
  */
 import t from 'tap'
+import type { CrmCriterion } from '../../../src/core/port.js'
 import { crmFailure } from '../../helpers/expect-failure.js'
 import { createSilentLogger } from '../../helpers/silent-logger.js'
 import { adapterOver, baseDefinition, context, json, startCrm } from './fixtures.js'
@@ -141,4 +142,44 @@ t.test('errors: the definition’s rules, first match wins, else as every adapte
   const logged = JSON.stringify(log.records)
   t.notMatch(logged, /amelia|customers|127\.0\.0\.1|secret-token/, 'no customer data, URL or secret in the logs')
   t.match(logged, /"op":"createCustomer","status":409/, 'the call is logged as op and status')
+})
+
+t.test('a rate-limit header of the CRM’s own gives the wait when there is no Retry-After', async (t) => {
+  const crm = await startCrm(t)
+  const d = baseDefinition()
+  d['errors'] = { rules: [{ status: 429, kind: 'throttled', retryAfterHeader: 'X-RateLimit-Reset', retryAfterSeconds: 2 }] }
+  const adapter = adapterOver(t, crm.url, d)
+  const get = () => adapter.getCustomer('c1', context())
+  const cases: [string, Record<string, string>, number][] = [
+    ['Retry-After first', { 'retry-after': '7', 'x-ratelimit-reset': '1' }, 7],
+    ['then the header the rule names', { 'x-ratelimit-reset': '5' }, 5],
+    ['an unreadable one is no wait', { 'x-ratelimit-reset': 'soon' }, 2],
+    ['then the rule’s own wait', {}, 2]
+  ]
+  for (const [name, headers, wait] of cases) {
+    crm.answer(() => json(429, { success: false, error: 'Too Many Requests' }, headers))
+    t.match(await crmFailure(get()), { kind: 'throttled', retryAfterSeconds: wait }, name)
+  }
+})
+
+t.test('deletedWhen: a record the CRM keeps readable after its deletion is not found', async (t) => {
+  const person = (deleted: boolean) => ({ data: { id: 7, name: 'Ada', is_deleted: deleted } })
+  let deleted = false
+  const crm = await startCrm(t, (req) => {
+    if (req.path === '/search') return json(200, { items: [person(deleted).data, { id: 8, name: 'Adam', is_deleted: false }] })
+    return json(200, person(deleted))
+  })
+  const d = baseDefinition()
+  d['record'] = { id: 'id', idFrom: 'id', deletedWhen: { path: 'is_deleted', equals: true } }
+  d['operations'].get.answer = 'data'
+  d['operations'].update.answer = 'data'
+  d['operations'].search = { method: 'GET', path: '/search', answer: { records: 'items' }, criteria: { style: 'term', parameter: 'q' }, paging: { style: 'none' }, clientSideFilter: true }
+  const adapter = adapterOver(t, crm.url, d)
+  const ada: CrmCriterion = { fields: ['name'], operator: 'prefix', value: 'ada' }
+  t.match(await adapter.getCustomer('7', context()), { id: '7', is_deleted: false }, 'a live record')
+  deleted = true
+  t.equal(await adapter.getCustomer('7', context()), null, 'get: gone')
+  t.equal(await adapter.updateCustomer('7', { name: 'x' }, context()), null, 'update: gone')
+  const page = await adapter.searchCustomers({ criteria: [ada], limit: 5, offset: 0 }, context())
+  t.same(page.records.map((r) => r['id']), ['8'], 'search: left out')
 })

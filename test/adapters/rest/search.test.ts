@@ -269,6 +269,35 @@ t.test('the port’s comparison, applied here', async (t) => {
   t.ok(matchesAll(record, [c(['MISSING', 'PHONE'], 'phone', '4155550142')]), 'any of the fields')
   t.notOk(matchesAll(record, [c(['PHONE'], 'phone', 'abc')]), 'a phone without digits finds nothing')
   t.notOk(matchesAll(record, [c(['NAME'], 'equals', 'ökafor'), c(['NUM'], 'equals', '1')]), 'criteria are ANDed')
+
+  // The table's paths: a key after a list is read in each item; positions; quoted keys.
+  const person = {
+    emails: [{ value: 'work@example.com', primary: true }, { value: 'home@example.com', primary: false }, 'stray text'],
+    phones: [{ value: '(415) 555-0142', label: 'mobile' }],
+    custom_fields: { '18f60802d8b7e72d1f0ee89c2a7963645e9a5860': 'LY42', 'Loyalty #': 'LY43' }
+  }
+  t.ok(matchesAll(person, [c(['emails.value'], 'equals', 'HOME@example.com')]), 'a key after a list: any item')
+  t.notOk(matchesAll(person, [c(['emails.0.value'], 'equals', 'home@example.com')]), 'a position: that item only')
+  t.ok(matchesAll(person, [c(['phones.value'], 'phone', '4155550142')]), 'a phone in a list')
+  t.notOk(matchesAll(person, [c(['emails'], 'contains', 'example')]), 'the list itself never matches')
+  t.ok(matchesAll(person, [c(['custom_fields.18f60802d8b7e72d1f0ee89c2a7963645e9a5860'], 'equals', 'ly42')]), 'a key starting with a digit')
+  t.ok(matchesAll(person, [c(['custom_fields."Loyalty #"'], 'equals', 'LY43')]), 'a quoted key')
+  t.notOk(matchesAll(person, [c(['emails..value'], 'equals', 'home@example.com')]), 'a field that is no path matches nothing')
+})
+
+t.test('a term search names no field in its request: the table’s paths need no fieldPattern', async (t) => {
+  const crm = await startCrm(t, () => json(200, { rows: [{ id: '1', custom_fields: { '0f014f52': 'LY1' } }] }))
+  const d = baseDefinition()
+  d['operations'].search.answer = { records: 'rows' }
+  d['operations'].search.criteria = { style: 'term', parameter: 'q' }
+  d['operations'].search.paging = { style: 'none' }
+  d['operations'].search.clientSideFilter = true
+  const adapter = adapterOver(t, crm.url, d)
+  const page = await adapter.searchCustomers({ criteria: [{ fields: ['custom_fields.0f014f52'], operator: 'equals', value: 'LY1' }], limit: 5, offset: 0 }, context())
+  t.same(ids(page), ['1'], 'a digit-first key, outside the default fieldPattern, is compared here')
+  const selector = await crmFailure(adapter.searchCustomers({ criteria: [{ fields: ['phones[label=mobile].value'], operator: 'equals', value: 'x' }], limit: 5, offset: 0 }, context()))
+  t.equal(selector.kind, 'misconfigured', 'a keyed list item is no field to compare: the table’s fault')
+  t.equal(crm.requests.length, 1)
 })
 
 t.test('limits and answers checked', async (t) => {
