@@ -244,14 +244,18 @@ export async function adapterConformance(t: Test, target: ConformanceTarget): Pr
     return mapping.fromCrm(record)
   }
   const idOf = (record: CrmRecord): string | undefined => mapping.fromCrm(record).profile?.customerId
+  // As the gateway calls the table: a create with nothing stored ({}), an update with the
+  // stored record, which completes keyed list items and composed fields sent in part.
+  const forCreate = (customer: Customer): CrmRecord => mapping.toCrm(customer, {})
+  const forUpdate = async (id: string, patch: Customer): Promise<CrmRecord> => mapping.toCrm(patch, (await adapter.getCustomer(id, ctx)) ?? {})
   /** Whether the table writes something for this customer fragment. */
-  const writes = (fragment: Customer): boolean => Object.keys(mapping.toCrm(fragment)).length > 0
+  const writes = (fragment: Customer): boolean => Object.keys(forCreate(fragment)).length > 0
 
   const state: { a?: Customer; b?: Customer; aId?: string; bId?: string } = {}
 
   await t.test(`${target.name}: create, then get`, async (t) => {
     for (const [key, customer] of [['a', fixtures.a], ['b', fixtures.b]] as const) {
-      const record = mapping.toCrm(customer)
+      const record = forCreate(customer)
       const answer = read(await adapter.createCustomer(record, ctx))
       const id = answer.profile?.customerId
       t.type(id, 'string', say('K01', key))
@@ -336,7 +340,7 @@ export async function adapterConformance(t: Test, target: ConformanceTarget): Pr
 
     if (mapping.searchParams.includes('phone') && can.searchOperators.includes('phone')) {
       const phone = criterion('phone', fixtures.bPhone)
-      const field = Object.keys(mapping.toCrm({ profile: { phoneHome: fixtures.bPhone } }))[0]
+      const field = Object.keys(forCreate({ profile: { phoneHome: fixtures.bPhone } }))[0]
       if (field !== undefined && phone.fields.includes(field)) {
         const { ids } = await search([phone], (ids) => ids.includes(bId))
         t.ok(ids.includes(bId), say('K10', field))
@@ -369,15 +373,15 @@ export async function adapterConformance(t: Test, target: ConformanceTarget): Pr
   await t.test(`${target.name}: partial update`, async (t) => {
     const before = read(await adapter.getCustomer(aId, ctx))
     const firstName = `Amelie${Tag}`
-    const updated = read(await adapter.updateCustomer(aId, mapping.toCrm({ profile: { firstName } }), ctx))
+    const updated = read(await adapter.updateCustomer(aId, await forUpdate(aId, { profile: { firstName } }), ctx))
     t.equal(updated.profile?.firstName, firstName, say('K15'))
     t.same({ ...updated, profile: { ...updated.profile, firstName: before.profile?.firstName } }, before, say('K16'))
     if (writes({ profile: { salutation: 'x' } }) && before.profile?.salutation !== undefined) {
-      const cleared = read(await adapter.updateCustomer(aId, mapping.toCrm({ profile: { salutation: '' } }), ctx))
+      const cleared = read(await adapter.updateCustomer(aId, await forUpdate(aId, { profile: { salutation: '' } }), ctx))
       t.notOk('salutation' in (cleared.profile ?? {}), say('K17'))
       t.same(read(await adapter.getCustomer(aId, ctx)), cleared, say('K17', 'stored'))
     }
-    t.equal(await adapter.updateCustomer(target.missingId, mapping.toCrm({ profile: { firstName } }), ctx), null, say('K18'))
+    t.equal(await adapter.updateCustomer(target.missingId, forCreate({ profile: { firstName } }), ctx), null, say('K18'))
   })
 
   await t.test(`${target.name}: optimistic concurrency`, async (t) => {
@@ -390,11 +394,11 @@ export async function adapterConformance(t: Test, target: ConformanceTarget): Pr
     t.type(version, 'string', say('K19'))
     if (record === null || version === undefined) return
     const firstName = `Anna${Tag}`
-    const updated = await adapter.updateCustomer(aId, mapping.toCrm({ profile: { firstName } }), ctx, { ifMatch: version })
+    const updated = await adapter.updateCustomer(aId, mapping.toCrm({ profile: { firstName } }, record), ctx, { ifMatch: version })
     t.equal(read(updated).profile?.firstName, firstName, say('K20'))
     const next = updated === null ? undefined : adapter.versionOf?.(updated)
     t.ok(next !== undefined && next !== version, say('K20', `${version} → ${String(next)}`))
-    const stale = adapter.updateCustomer(aId, mapping.toCrm({ profile: { firstName: `Stale${Tag}` } }), ctx, { ifMatch: version })
+    const stale = adapter.updateCustomer(aId, mapping.toCrm({ profile: { firstName: `Stale${Tag}` } }, record), ctx, { ifMatch: version })
     await expectKind(t, stale, 'conflict', say('K21'))
     t.equal(read(await adapter.getCustomer(aId, ctx)).profile?.firstName, firstName, say('K21', 'nothing is stored'))
   })
@@ -416,7 +420,7 @@ export async function adapterConformance(t: Test, target: ConformanceTarget): Pr
     // Records made here carry another last name: nothing above counts them.
     const lastName = `Other${Tag}`
     const email = fixtures.a.profile?.email ?? ''
-    const taken = mapping.toCrm({ profile: { firstName: `Dora${Tag}`, lastName, email } })
+    const taken = forCreate({ profile: { firstName: `Dora${Tag}`, lastName, email } })
     if (can.uniqueEmail) {
       await expectKind(t, adapter.createCustomer(taken, ctx), 'duplicate', say('K28'))
     } else {
@@ -435,12 +439,12 @@ export async function adapterConformance(t: Test, target: ConformanceTarget): Pr
           t.ok(ids.includes(aId) && ids.includes(id), say('K30'))
         }
       }
-      const field = Object.keys(mapping.toCrm({ profile: { email } }))[0]
+      const field = Object.keys(forCreate({ profile: { email } }))[0]
       t.notOk(field !== undefined && adapter.uniqueLookup?.fields().has(field) === true, say('K31', String(field)))
     }
 
     const malformed = `not-an-email-${tag}`
-    const refused = mapping.toCrm({ profile: { firstName: `Bad${Tag}`, lastName, email: malformed } })
+    const refused = forCreate({ profile: { firstName: `Bad${Tag}`, lastName, email: malformed } })
     if (can.validatesEmail) {
       await expectKind(t, adapter.createCustomer(refused, ctx), 'rejected', say('K32'))
     } else {
@@ -466,7 +470,7 @@ export async function adapterConformance(t: Test, target: ConformanceTarget): Pr
     t.teardown(() => faulty.close?.())
     const get = () => faulty.getCustomer(aId, ctx)
     const find = () => faulty.searchCustomers({ criteria: [criterion(mapping.searchParams[0] ?? 'email', 'x')], limit: 5, offset: 0 }, ctx)
-    const create = () => faulty.createCustomer(mapping.toCrm({ profile: { firstName: 'Never', email: `never.${tag}@example.com` } }), ctx)
+    const create = () => faulty.createCustomer(forCreate({ profile: { firstName: 'Never', email: `never.${tag}@example.com` } }), ctx)
 
     const cases: Array<[KitAssertion, Fault, () => Promise<unknown>, CrmFailureKind, ((err: CrmFailure) => void)?]> = [
       ['K34', { kind: 'status', status: 500 }, get, 'failed'],
@@ -502,7 +506,7 @@ export async function adapterConformance(t: Test, target: ConformanceTarget): Pr
     const cut = target.makeAdapter({ baseUrl: proxy.url, requestTimeoutMs: FAILURE_TIMEOUT_MS })
     t.teardown(() => cut.close?.())
     await expectKind(t, cut.getCustomer(aId, ctx), 'unreachable', say('K47'))
-    await expectKind(t, cut.createCustomer(mapping.toCrm({ profile: { firstName: 'Never', email: `never.${tag}@example.com` } }), ctx), 'unreachable', say('K48'))
+    await expectKind(t, cut.createCustomer(forCreate({ profile: { firstName: 'Never', email: `never.${tag}@example.com` } }), ctx), 'unreachable', say('K48'))
     await proxy.clearFaults()
 
     const stranger = target.makeAdapter({ baseUrl: target.baseUrl, requestTimeoutMs: 10_000, badCredentials: true })
