@@ -184,13 +184,24 @@ export type PagingDefinition = { [K in PagingStyle]: Static<(typeof PAGING_SCHEM
 // ---------------------------------------------------------------------------------------------
 // operations
 
+/**
+ * The CRM's published request rate for an operation: at most `calls` in any `perSeconds`. The
+ * gateway paces the port's calls to it (src/core/port.ts `callRates`), waiting within the
+ * request's deadline rather than meeting the CRM's 429.
+ */
+export const RateSchema = Type.Object(
+  { calls: Type.Integer({ minimum: 1, maximum: 100_000 }), perSeconds: Type.Number({ exclusiveMinimum: 0, maximum: 86_400 }) },
+  { ...closed, description: '{ calls: 1..100000, perSeconds: more than 0, up to 86400 }' }
+)
+
 const operationBase = {
   method: Method,
   /** `/api/v1/contacts/{id}`: `{id}` is the only placeholder. */
   path: Name,
   query: Type.Optional(Texts),
   /** The status(es) of success. Defaults: get 200, create 201, update 200, search 200. */
-  status: Type.Optional(Statuses)
+  status: Type.Optional(Statuses),
+  rate: Type.Optional(RateSchema)
 }
 
 export const GetSchema = Type.Object(

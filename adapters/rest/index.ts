@@ -18,7 +18,7 @@
  * one stops the start naming the file, line and field. Not-found is `null`; every failure is a
  * CrmFailure of the port's kinds.
  */
-import type { AdapterFactory, CallContext, CrmAdapter, CrmPage, CrmRecord, CrmSearchQuery, UpdateOptions } from '../../src/core/port.js'
+import type { AdapterFactory, CallContext, CallRates, CrmAdapter, CrmPage, CrmRecord, CrmSearchQuery, UpdateOptions } from '../../src/core/port.js'
 import { CrmFailure } from '../../src/core/port.js'
 import { checkBaseUrl } from '../shared/http-client.js'
 import { badResponse } from '../shared/http-failure.js'
@@ -49,7 +49,17 @@ const GET_HITS_AT_ONCE = 4
 /** A version that can travel in a header. */
 const VERSION_TEXT = /^[\x21-\x7e]{1,256}$/
 
-const OPS: Readonly<Record<OperationName, string>> = { get: 'getCustomer', create: 'createCustomer', update: 'updateCustomer', search: 'searchCustomers' }
+const OPS = { get: 'getCustomer', create: 'createCustomer', update: 'updateCustomer', search: 'searchCustomers' } as const satisfies Record<OperationName, keyof CallRates>
+
+/** The operations' declared rates (`rate`), as the port's `callRates`; undefined when none is. */
+function callRatesOf(definition: RestDefinition): CallRates | undefined {
+  const rates: { -readonly [K in keyof CallRates]: CallRates[K] } = {}
+  for (const name of ['get', 'create', 'update', 'search'] as const) {
+    const rate = definition.operations[name].rate
+    if (rate !== undefined) rates[OPS[name]] = { calls: rate.calls, perMs: rate.perSeconds * 1000 }
+  }
+  return Object.keys(rates).length === 0 ? undefined : rates
+}
 
 const statusList = (s: number | readonly number[] | undefined, fallback: readonly number[]): readonly number[] =>
   s === undefined ? fallback : typeof s === 'number' ? [s] : s
@@ -224,8 +234,10 @@ export function restAdapter(
     return { records: matches.slice(query.offset, end), total: matches.length }
   }
 
+  const callRates = callRatesOf(definition)
   const adapter: CrmAdapter = {
     name: REST_ADAPTER,
+    ...(callRates === undefined ? {} : { callRates }),
 
     async getCustomer(id: string, ctx: CallContext): Promise<CrmRecord | null> {
       if (!addressable(id)) return null

@@ -31,7 +31,7 @@ t.test('each problem is named with file:line:column and the field', async (t) =>
   const cases: [string, string, string, RegExp][] = [
     ['a placeholder other than {id}', 'path: /api/v1/contacts/{id}\n    status: 200\n    notFound: 404\n  create', 'path: /api/v1/contacts/{contactId}\n    status: 200\n    notFound: 404\n  create', /operations\.get\.path: unknown placeholder \{contactId\}: the only one is \{id\}/],
     ['an unknown auth kind', 'kind: api-key', 'kind: oauth', /auth\.kind: unknown auth kind "oauth" \(known: none, api-key, bearer, basic, oauth2-client-credentials\)/],
-    ['a typo in a key', 'notFound: 404\n  create', 'notfound: 404\n  create', /operations\.get\.notfound: unknown key "notfound" \(known: method, path, query, status, notFound, answer\)/],
+    ['a typo in a key', 'notFound: 404\n  create', 'notfound: 404\n  create', /operations\.get\.notfound: unknown key "notfound" \(known: method, path, query, status, rate, notFound, answer\)/],
     ['a status as text', 'status: 201', 'status: "201"', /operations\.create\.status: must be an HTTP status \(404\) or a list of them/],
     ['an unknown failure kind', 'kind: conflict', 'kind: gone', /errors\.rules\[2\]\.kind: must be one of: rejected, duplicate, conflict, throttled, quota-exhausted, failed/],
     ['an unknown operator', 'contains: co, phone: ewd }', 'like: co, phone: ewd }', /operations\.search\.criteria\.operators\.like: unknown key "like"/],
@@ -163,10 +163,22 @@ t.test('hits, a term’s limits, deleted records and rate-limit headers: their p
   t.match(problems(yamlOf(bodyPaging)).join('\n'), /criteria\.withoutTerm: a list endpoint is read with GET: the paging must be in the query/)
 })
 
+t.test('rates: their problems', async (t) => {
+  const d = baseDefinition()
+  d['operations'].search.rate = { calls: 0, perSeconds: 2 }
+  d['operations'].get.rate = { calls: 5, perSeconds: 0 }
+  d['operations'].create.rate = { calls: 5 }
+  const found = problems(yamlOf(d)).join('\n')
+  t.match(found, /operations\.search\.rate\.calls: /)
+  t.match(found, /operations\.get\.rate\.perSeconds: /)
+  t.match(found, /operations\.create\.rate: .*perSeconds/)
+})
+
 t.test('the shipped Pipedrive definition is valid', async (t) => {
   const text = readFileSync(new URL('../../../mappings/pipedrive.rest.yaml', import.meta.url), 'utf8')
   t.same(problems(text), [])
   const d = checkRestDefinition(text, 'pipedrive.rest.yaml').definition
+  t.same(d?.operations.search.rate, { calls: 8, perSeconds: 2 }, 'the search limit, paced')
   t.match(d?.operations.search, { criteria: { style: 'term', minLength: 2 }, hits: { id: 'item.id', read: { path: '/api/v2/persons', ids: 'ids', maxIds: 100 } } })
 })
 

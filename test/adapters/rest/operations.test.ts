@@ -91,6 +91,15 @@ t.test('update: the patch as it is, the version in its header, read back after a
   t.notOk('versionOf' in noVersion, 'no version in the definition: no versionOf')
 })
 
+t.test("rates: an operation's declared rate is the port's callRates, which the core paces to", async (t) => {
+  const crm = await startCrm(t)
+  const d = baseDefinition()
+  d['operations'].search.rate = { calls: 8, perSeconds: 2 }
+  d['operations'].get.rate = { calls: 100, perSeconds: 0.5 }
+  t.same(adapterOver(t, crm.url, d).callRates, { getCustomer: { calls: 100, perMs: 500 }, searchCustomers: { calls: 8, perMs: 2000 } })
+  t.notOk('callRates' in adapterOver(t, crm.url, baseDefinition()), 'no rate declared: nothing paced')
+})
+
 t.test('errors: the definition’s rules, first match wins, else as every adapter', async (t) => {
   const crm = await startCrm(t)
   const d = baseDefinition()
