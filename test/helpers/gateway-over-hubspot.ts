@@ -5,26 +5,20 @@
  * registry, and the gateway app configured for it (adapter `hubspot`, base URL pointed at the
  * double, the shipped table). Everything listens on 127.0.0.1 and is torn down with the test.
  */
-import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
-import { buildApp } from '../../src/app.js'
-import { validateConfig } from '../../src/config/load-config.js'
 import { mappingFileFor } from '../../src/config/project-root.js'
 import type { CrmAdapter } from '../../src/core/port.js'
 import { loadMappingTable } from '../../src/mapping/index.js'
 import type { CompiledMapping } from '../../src/mapping/index.js'
-import { resolveAdapterFactory } from '../../adapters/index.js'
 import { startHubSpotDouble } from '../fakes/hubspot-double.js'
 import type { HubSpotDouble, HubSpotDoubleOptions } from '../fakes/hubspot-double.js'
-import { AUTH_HEADERS, TEST_CLIENT_ID, TEST_SECRET } from './build-test-app.js'
-import { checkAnswers } from './answer-check.js'
+import { registryAdapter, startConfiguredGateway } from './configured-gateway.js'
+import type { Gateway, Teardown } from './configured-gateway.js'
 import { createSilentLogger } from './silent-logger.js'
 
-interface Teardown {
-  teardown(fn: () => unknown): void
-}
+export { SPI } from './configured-gateway.js'
+export type { Gateway } from './configured-gateway.js'
 
 export const HUBSPOT_TOKEN = 'pat-na1-00000000-test-token'
-export const SPI = '/endpoint/sa/customers'
 
 export async function loadHubSpotTable(): Promise<CompiledMapping> {
   return loadMappingTable(mappingFileFor('hubspot', ''))
@@ -65,22 +59,7 @@ export function hubspotAdapter(
   mapping: CompiledMapping,
   options: { accessToken?: string; requestTimeoutMs?: number } = {}
 ): CrmAdapter {
-  const adapter = resolveAdapterFactory('hubspot')({
-    baseUrl,
-    settings: { accessToken: options.accessToken ?? HUBSPOT_TOKEN },
-    requestTimeoutMs: options.requestTimeoutMs ?? 5000,
-    log: createSilentLogger(),
-    readFields: () => mapping.readFields
-  })
-  t.teardown(() => adapter.close?.())
-  return adapter
-}
-
-export interface Gateway {
-  readonly app: FastifyInstance
-  readonly mapping: CompiledMapping
-  /** app.inject as the test POS client. */
-  inject(options: InjectOptions): Promise<LightMyRequestResponse>
+  return registryAdapter(t, 'hubspot', baseUrl, { accessToken: options.accessToken ?? HUBSPOT_TOKEN }, mapping, options.requestTimeoutMs)
 }
 
 /**
@@ -88,29 +67,5 @@ export interface Gateway {
  * base URL, token, mappings/hubspot.yaml), built the way src/server.ts builds it.
  */
 export async function startGatewayOverHubSpot(t: Teardown, crmUrl: string, overrides: Record<string, unknown> = {}): Promise<Gateway> {
-  const config = validateConfig({
-    ...overrides,
-    crm: { adapter: 'hubspot', baseUrl: crmUrl, options: { accessToken: HUBSPOT_TOKEN }, ...(overrides['crm'] as object) },
-    auth: { clients: [{ id: TEST_CLIENT_ID, method: 'header', header: 'x-api-key', secrets: [TEST_SECRET] }] }
-  })
-  const mapping = await loadMappingTable(mappingFileFor(config.crm.adapter, config.crm.mappingFile))
-  const factory = resolveAdapterFactory(config.crm.adapter)
-  const app = await buildApp({
-    config,
-    mapper: mapping,
-    logger: false,
-    adapter: (log) =>
-      factory({
-        baseUrl: config.crm.baseUrl,
-        settings: config.crm.options,
-        requestTimeoutMs: config.crm.requestTimeoutMs,
-        log,
-        readFields: () => mapping.readFields
-      })
-  })
-  // Every answer is checked against the app's own OpenAPI document; one that breaks it fails the test at teardown.
-  checkAnswers(app)
-  await app.ready()
-  t.teardown(() => app.close())
-  return { app, mapping, inject: (o) => app.inject({ ...o, headers: { ...AUTH_HEADERS, ...o.headers } }) }
+  return startConfiguredGateway(t, { adapter: 'hubspot', baseUrl: crmUrl, options: { accessToken: HUBSPOT_TOKEN } }, overrides)
 }

@@ -6,28 +6,21 @@
  * API token as its options, the table as `mappingFile`). Everything listens on 127.0.0.1 and is
  * torn down with the test. No code here is Pipedrive's: only configuration.
  */
-import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
-import { resolveAdapterFactory } from '../../adapters/index.js'
-import { buildApp } from '../../src/app.js'
-import { validateConfig } from '../../src/config/load-config.js'
 import { join } from 'node:path'
-import { mappingFileFor, PROJECT_ROOT } from '../../src/config/project-root.js'
+import { PROJECT_ROOT } from '../../src/config/project-root.js'
 import type { CrmAdapter } from '../../src/core/port.js'
 import { loadMappingTable } from '../../src/mapping/index.js'
 import type { CompiledMapping } from '../../src/mapping/index.js'
 import { startPipedriveDouble } from '../fakes/pipedrive-double.js'
 import type { PipedriveDouble, PipedriveDoubleOptions } from '../fakes/pipedrive-double.js'
-import { checkAnswers } from './answer-check.js'
-import { AUTH_HEADERS, TEST_CLIENT_ID, TEST_SECRET } from './build-test-app.js'
-import { createSilentLogger } from './silent-logger.js'
+import { registryAdapter, startConfiguredGateway } from './configured-gateway.js'
+import type { Gateway, Teardown } from './configured-gateway.js'
 
-interface Teardown {
-  teardown(fn: () => unknown): void
-}
+export { SPI } from './configured-gateway.js'
+export type { Gateway } from './configured-gateway.js'
 
 /** A user's API token (40 hex digits, as Pipedrive's are). */
 export const PIPEDRIVE_TOKEN = '5f0c1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b'
-export const SPI = '/endpoint/sa/customers'
 export const PIPEDRIVE_TABLE = 'mappings/pipedrive.yaml'
 export const PIPEDRIVE_DEFINITION = 'mappings/pipedrive.rest.yaml'
 
@@ -49,22 +42,7 @@ export function pipedriveAdapter(
   mapping: CompiledMapping,
   options: { apiToken?: string; requestTimeoutMs?: number } = {}
 ): CrmAdapter {
-  const adapter = resolveAdapterFactory('rest')({
-    baseUrl,
-    settings: { definition: PIPEDRIVE_DEFINITION, apiToken: options.apiToken ?? PIPEDRIVE_TOKEN },
-    requestTimeoutMs: options.requestTimeoutMs ?? 5000,
-    log: createSilentLogger(),
-    readFields: () => mapping.readFields
-  })
-  t.teardown(() => adapter.close?.())
-  return adapter
-}
-
-export interface Gateway {
-  readonly app: FastifyInstance
-  readonly mapping: CompiledMapping
-  /** app.inject as the test POS client. */
-  inject(options: InjectOptions): Promise<LightMyRequestResponse>
+  return registryAdapter(t, 'rest', baseUrl, { definition: PIPEDRIVE_DEFINITION, apiToken: options.apiToken ?? PIPEDRIVE_TOKEN }, mapping, options.requestTimeoutMs)
 }
 
 /**
@@ -72,35 +50,9 @@ export interface Gateway {
  * mappings/pipedrive.yaml), built the way src/server.ts builds it.
  */
 export async function startGatewayOverPipedrive(t: Teardown, crmUrl: string, overrides: Record<string, unknown> = {}): Promise<Gateway> {
-  const config = validateConfig({
-    ...overrides,
-    crm: {
-      adapter: 'rest',
-      baseUrl: crmUrl,
-      mappingFile: join(PROJECT_ROOT, PIPEDRIVE_TABLE),
-      options: { definition: PIPEDRIVE_DEFINITION, apiToken: PIPEDRIVE_TOKEN },
-      ...(overrides['crm'] as object)
-    },
-    auth: { clients: [{ id: TEST_CLIENT_ID, method: 'header', header: 'x-api-key', secrets: [TEST_SECRET] }] }
-  })
-  const mapping = await loadMappingTable(mappingFileFor(config.crm.adapter, config.crm.mappingFile))
-  const factory = resolveAdapterFactory(config.crm.adapter)
-  const app = await buildApp({
-    config,
-    mapper: mapping,
-    logger: false,
-    adapter: (log) =>
-      factory({
-        baseUrl: config.crm.baseUrl,
-        settings: config.crm.options,
-        requestTimeoutMs: config.crm.requestTimeoutMs,
-        log,
-        readFields: () => mapping.readFields
-      })
-  })
-  // Every answer is checked against the app's own OpenAPI document; one that breaks it fails the test at teardown.
-  checkAnswers(app)
-  await app.ready()
-  t.teardown(() => app.close())
-  return { app, mapping, inject: (o) => app.inject({ ...o, headers: { ...AUTH_HEADERS, ...o.headers } }) }
+  return startConfiguredGateway(
+    t,
+    { adapter: 'rest', baseUrl: crmUrl, mappingFile: join(PROJECT_ROOT, PIPEDRIVE_TABLE), options: { definition: PIPEDRIVE_DEFINITION, apiToken: PIPEDRIVE_TOKEN } },
+    overrides
+  )
 }
