@@ -7,7 +7,7 @@ import t from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { buildDemoCrm } from '../../demo-crm/app.js'
 import { TEST_API_KEY, tempDir } from '../demo-crm/fixtures/harness.js'
-import { AUTH_HEADERS } from '../helpers/build-test-app.js'
+import { posCall as call } from '../helpers/pos-call.js'
 import { SPI, startGateway as buildGateway } from '../helpers/gateway-over-demo-crm.js'
 import { example } from '../helpers/spi-examples.js'
 import { expectSearchByEveryParameter } from '../helpers/spi-search-checks.js'
@@ -29,15 +29,6 @@ async function startGateway(crmUrl: string): Promise<{ gateway: FastifyInstance;
   return { gateway: app, base: `${url}${SPI}` }
 }
 
-async function call(method: string, url: string, body?: unknown): Promise<{ status: number; json: any }> {
-  const res = await fetch(url, {
-    method,
-    headers: body === undefined ? { ...AUTH_HEADERS } : { ...AUTH_HEADERS, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body)
-  })
-  const text = await res.text()
-  return { status: res.status, json: text ? JSON.parse(text) : undefined }
-}
 
 t.test('the three vendor scenarios, search, and a CRM restart — over real HTTP', async (t) => {
   dataFile = `${await tempDir(t)}/crm.json`

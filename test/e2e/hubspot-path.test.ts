@@ -7,21 +7,12 @@
  * moves a second on before each search instead of sleeping, and exceeds the limit on purpose.
  */
 import t from 'tap'
-import { AUTH_HEADERS } from '../helpers/build-test-app.js'
+import { posCall as call } from '../helpers/pos-call.js'
 import { SPI, hubspotAdapter, startGatewayOverHubSpot, startHubSpot } from '../helpers/gateway-over-hubspot.js'
 import { createSilentLogger } from '../helpers/silent-logger.js'
 import { example } from '../helpers/spi-examples.js'
 import { expectSearchByEveryParameter } from '../helpers/spi-search-checks.js'
 
-async function call(method: string, url: string, body?: unknown): Promise<{ status: number; headers: Headers; json: any }> {
-  const res = await fetch(url, {
-    method,
-    headers: body === undefined ? { ...AUTH_HEADERS } : { ...AUTH_HEADERS, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body)
-  })
-  const text = await res.text()
-  return { status: res.status, headers: res.headers, json: text ? JSON.parse(text) : undefined }
-}
 
 t.test('the three vendor scenarios, searches and HubSpot-specific answers — over real HTTP', async (t) => {
   let clock = Date.parse('2024-03-05T12:00:00Z')

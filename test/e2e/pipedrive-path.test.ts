@@ -7,20 +7,11 @@
  */
 import t from 'tap'
 import { CONSENT_OPTION_IDS, PERSON_FIELD_KEYS as K } from '../fakes/pipedrive-double.js'
-import { AUTH_HEADERS } from '../helpers/build-test-app.js'
+import { posCall as call } from '../helpers/pos-call.js'
 import { PIPEDRIVE_TOKEN, SPI, startGatewayOverPipedrive, startPipedrive } from '../helpers/gateway-over-pipedrive.js'
 import { example } from '../helpers/spi-examples.js'
 import { expectSearchByEveryParameter } from '../helpers/spi-search-checks.js'
 
-async function call(method: string, url: string, body?: unknown): Promise<{ status: number; headers: Headers; json: any }> {
-  const res = await fetch(url, {
-    method,
-    headers: body === undefined ? { ...AUTH_HEADERS } : { ...AUTH_HEADERS, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body)
-  })
-  const text = await res.text()
-  return { status: res.status, headers: res.headers, json: text ? JSON.parse(text) : undefined }
-}
 
 t.test('the three vendor scenarios and every search over Pipedrive — real HTTP, no Pipedrive code', async (t) => {
   const clock = Date.parse('2026-03-05T12:00:00Z')
