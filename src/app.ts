@@ -25,6 +25,9 @@ import { GatewayMetrics } from './observability/metrics.js'
 import { ResilientAdapter } from './core/resilience/resilient-adapter.js'
 import { ReadCache } from './core/read-cache.js'
 import { CreateDedup } from './core/create-dedup.js'
+import { CacheCoherence } from './core/cache-coherence.js'
+import type { SharedStore } from './core/shared-store.js'
+import { sharedStoreFor } from './state/store-for-config.js'
 import { FieldCheck } from './core/field-check.js'
 
 export interface AppDeps {
@@ -36,6 +39,8 @@ export interface AppDeps {
   readonly logger?: FastifyServerOptions['logger']
   /** The clock tokens are issued and checked by (ms since the epoch); tests inject one. */
   readonly now?: () => number
+  /** The shared store, instead of the one the config names (tests). */
+  readonly store?: SharedStore
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -71,6 +76,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const metrics = new GatewayMetrics(crm.name)
   const { breaker, retry, maxRetryAfterSeconds } = config.resilience
   const adapter = new ResilientAdapter(crm, { breaker, retry, maxRetryAfterSeconds, log, observer: metrics.upstreamObserver() })
+  // What the instances share: Redis when configured, else this process (README, "Running several instances").
+  const store = deps.store ?? sharedStoreFor(config.state.redis, log, (status, changed) => metrics.storeStatus(status.mode, changed))
+  metrics.storeStatus(store.status().mode, false)
+  app.addHook('onReady', async () => {
+    await store.connect?.(config.state.redis.connectWaitMs)
+  })
+  app.addHook('onClose', async () => {
+    await store.close()
+  })
   let closing = false
   app.addHook('preClose', async () => {
     closing = true
@@ -116,6 +130,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       adapterName: adapter.name,
       isClosing: () => closing,
       breakers: () => adapter.breakerStates(),
+      state: () => store.status(),
       ...(fieldCheck ? { fields: () => fieldCheck.view() } : {})
     })
   )
@@ -134,10 +149,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     done()
   })
 
+  const cache = config.cache.enabled ? new ReadCache(config.cache) : undefined
   const service = new CustomerService({
     adapter,
     mapper,
-    cache: config.cache.enabled ? new ReadCache(config.cache) : undefined,
+    cache,
+    coherence: cache ? new CacheCoherence(store, cache, { invalidated: (kind) => metrics.cacheInvalidated(kind) }) : undefined,
     dedup:
       config.idempotency.createWindowSeconds > 0
         ? new CreateDedup({

@@ -213,6 +213,28 @@ export const ConfigSchema = Type.Object(
       },
       { default: {}, additionalProperties: false }
     ),
+    /**
+     * What several instances share (README, "Running several instances"). Without a Redis URL
+     * every instance keeps its state to itself, which is right for one instance.
+     */
+    state: Type.Object(
+      {
+        redis: Type.Object(
+          {
+            /** env REDIS_URL: redis://[:password@]host:port[/db] or rediss://…; '' keeps state in-process. Never logged. */
+            url: Type.String({ default: '', pattern: '^(rediss?://[^\\s]+)?$', description: 'env REDIS_URL; empty: state stays in this process' }),
+            /** Prefixes every key and channel, so that several gateways (or environments) can share one Redis. */
+            keyPrefix: Type.String({ default: 'clienteling:', pattern: '^[A-Za-z0-9:._-]{1,64}$' }),
+            /** Each Redis command is answered within this, or this instance answers on its own (README). */
+            commandTimeoutMs: Type.Integer({ default: 100, minimum: 5, maximum: 5000 }),
+            /** How long start-up waits for Redis before starting on its own (and reconnecting meanwhile). */
+            connectWaitMs: Type.Integer({ default: 2000, minimum: 0, maximum: 60_000 })
+          },
+          { default: {}, additionalProperties: false }
+        )
+      },
+      { default: {}, additionalProperties: false }
+    ),
     /** Requests each authenticated client may make per window (429 with Retry-After beyond). */
     rateLimit: Type.Object(
       {
@@ -253,6 +275,7 @@ export const ENV_KEYS = {
   LOG_LEVEL: 'log.level',
   GATEWAY_MODE: 'auth.mode',
   AUTH_TOKEN_TTL_SECONDS: 'auth.tokenTtlSeconds',
+  REDIS_URL: 'state.redis.url',
   RATE_LIMIT_ENABLED: 'rateLimit.enabled',
   RATE_LIMIT_MAX_REQUESTS: 'rateLimit.maxRequests',
   RATE_LIMIT_WINDOW_SECONDS: 'rateLimit.windowSeconds',

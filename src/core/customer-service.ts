@@ -16,6 +16,7 @@ import { matchesCriterion } from './customer-matcher.js'
 import { KeyedMutex } from './keyed-mutex.js'
 import { phoneQuery, type PhoneQuery } from './phone-number.js'
 import { planUpdate } from './update-plan.js'
+import type { CacheCoherence } from './cache-coherence.js'
 import type { CacheOutcome, ReadCache } from './read-cache.js'
 import type { CreateAttempt, CreateDedup } from './create-dedup.js'
 
@@ -37,6 +38,8 @@ export interface CustomerServiceDeps {
   readonly cache?: ReadCache
   /** Repeated-create detection and creation markers; none = every create reaches the CRM once, unmarked. */
   readonly dedup?: CreateDedup<Customer>
+  /** Tells the other instances' read caches of this one's writes; none = one instance. */
+  readonly coherence?: CacheCoherence
   readonly events?: ServiceEvents
 }
 
@@ -67,6 +70,7 @@ export class CustomerService {
   readonly #mapper: CustomerMapper
   readonly #cache: ReadCache | undefined
   readonly #dedup: CreateDedup<Customer> | undefined
+  readonly #coherence: CacheCoherence | undefined
   readonly #events: ServiceEvents
   readonly #updates = new KeyedMutex()
 
@@ -75,6 +79,7 @@ export class CustomerService {
     this.#mapper = deps.mapper
     this.#cache = deps.cache
     this.#dedup = deps.dedup
+    this.#coherence = deps.coherence
     this.#events = deps.events ?? {}
   }
 
@@ -97,7 +102,7 @@ export class CustomerService {
       const record = this.#mapper.toCrm(attempt ? { ...customer, meta: { createRequestId: attempt.marker } } : customer, {})
       try {
         const created = this.#answer(await this.#adapter.createCustomer(record, ctx))
-        this.#remember(created)
+        await this.#remember(created)
         return created
       } catch (err) {
         if (!(isGatewayError(err) && err.code === 'DUPLICATE_CUSTOMER') || !attempt || !this.#dedup) throw err
@@ -121,7 +126,7 @@ export class CustomerService {
       if (record) {
         ctx.log.info({ reconciled: true }, 'create answered with the customer an earlier attempt made')
         const found = this.#answer(record)
-        this.#remember(found)
+        await this.#remember(found)
         return found
       }
     }
@@ -157,7 +162,7 @@ export class CustomerService {
       for (let attempt = 1; ; attempt++) {
         try {
           const updated = await this.#updateOnce(id, input, ctx)
-          this.#remember(updated)
+          await this.#remember(updated)
           return updated
         } catch (err) {
           if (!(isGatewayError(err) && err.code === 'UPDATE_CONFLICT') || attempt >= CONFLICT_ATTEMPTS) throw err
@@ -184,10 +189,16 @@ export class CustomerService {
     return `${this.#adapter.name}:${id}`
   }
 
-  /** A create's or update's answer is the freshest copy there is: it replaces the cached one. */
-  #remember(customer: Customer): void {
+  /**
+   * A create's or update's answer is the freshest copy there is: it replaces the cached one,
+   * and the other instances drop theirs before the POS hears of the write (so a GET sent to
+   * another instance after this answer reads the CRM). Telling them never fails the write.
+   */
+  async #remember(customer: Customer): Promise<void> {
     const id = customer.profile?.customerId
-    if (this.#cache && id) this.#cache.write(this.#key(id), JSON.stringify(customer))
+    if (!this.#cache || !id) return
+    this.#cache.write(this.#key(id), JSON.stringify(customer))
+    await this.#coherence?.written(this.#key(id))
   }
 
   /**

@@ -119,6 +119,15 @@ export class ReadCache {
     this.#lru.delete(key)
   }
 
+  /**
+   * Drops every entry, and keeps any read in flight from storing its answer: for when writes
+   * elsewhere may have been missed (another instance's, during a lost connection).
+   */
+  clear(): void {
+    for (const flight of this.#inFlight.values()) flight.superseded = true
+    this.#lru.clear()
+  }
+
   get sizeBytes(): number {
     return this.#lru.calculatedSize
   }

@@ -22,6 +22,9 @@ export class GatewayMetrics {
   readonly #cache: Counter<'outcome'>
   readonly #abandoned: Counter<'operation'>
   readonly #replays: Counter
+  readonly #store: Gauge
+  readonly #storeChanges: Counter<'mode'>
+  readonly #invalidations: Counter<'kind'>
   readonly #adapter: string
 
   constructor(adapter: string, options: { processMetrics?: boolean } = {}) {
@@ -71,7 +74,34 @@ export class GatewayMetrics {
       help: 'Repeated creates answered with the first result instead of reaching the CRM',
       registers
     })
+    this.#store = new Gauge({
+      name: 'shared_store_shared',
+      help: 'Whether this instance shares its state with the others right now (1), or runs on its own (0: in-process by configuration, or Redis unreachable)',
+      registers
+    })
+    this.#storeChanges = new Counter({
+      name: 'shared_store_status_changes_total',
+      help: 'Times the shared store became shared or degraded (Redis lost or back)',
+      labelNames: ['mode'],
+      registers
+    })
+    this.#invalidations = new Counter({
+      name: 'read_cache_invalidations_total',
+      help: "Read cache entries dropped for other instances' writes (customer), and whole caches dropped after missed messages (gap)",
+      labelNames: ['kind'],
+      registers
+    })
     for (const op of ['get', 'search', 'create', 'update'] as const) this.#breaker.set({ adapter, operation: op }, 0)
+  }
+
+  /** The shared store's mode: shared, or not (local, degraded). */
+  storeStatus(mode: 'local' | 'shared' | 'degraded', changed: boolean): void {
+    this.#store.set(mode === 'shared' ? 1 : 0)
+    if (changed) this.#storeChanges.inc({ mode })
+  }
+
+  cacheInvalidated(kind: 'customer' | 'gap'): void {
+    this.#invalidations.inc({ kind })
   }
 
   request(operation: string, status: number, seconds: number): void {

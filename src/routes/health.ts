@@ -5,6 +5,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import { Type } from 'typebox'
 import type { FieldCheckView } from '../core/field-check.js'
+import type { StoreStatus } from '../core/shared-store.js'
 
 export interface HealthOptions {
   readonly adapterName: string
@@ -15,6 +16,12 @@ export interface HealthOptions {
   readonly breakers: () => Record<string, string>
   /** Whether the CRM has the table's fields (CRMs with declared fields only). Missing ones make it unready. */
   readonly fields?: () => FieldCheckView
+  /**
+   * Whether state is shared with the other instances. A Redis that is away never makes the
+   * gateway unready: every instance would leave the load balancer for a store the tills can do
+   * without (README, "Running several instances").
+   */
+  readonly state?: () => StoreStatus
 }
 
 const Status = Type.Object({
@@ -30,7 +37,9 @@ const Status = Type.Object({
       mismatched: Type.Optional(Type.Array(Type.Object({ name: Type.String(), expected: Type.String(), actual: Type.String() }))),
       reason: Type.Optional(Type.String())
     })
-  )
+  ),
+  /** local: state in this process; shared: with the other instances (Redis); degraded: Redis configured but away. */
+  state: Type.Optional(Type.Object({ mode: Type.String(), reason: Type.Optional(Type.String()) }))
 })
 
 export const healthRoutes: FastifyPluginAsync<HealthOptions> = async (app, opts) => {
@@ -38,7 +47,8 @@ export const healthRoutes: FastifyPluginAsync<HealthOptions> = async (app, opts)
   app.get('/readyz', { schema: { hide: true, response: { 200: Status, 503: Status } } }, async (_request, reply) => {
     if (opts.isClosing()) return reply.code(503).send({ status: 'closing' })
     const fields = opts.fields?.()
-    const answer = { adapter: opts.adapterName, breakers: opts.breakers(), ...(fields === undefined ? {} : { fields }) }
+    const state = opts.state?.()
+    const answer = { adapter: opts.adapterName, breakers: opts.breakers(), ...(fields === undefined ? {} : { fields }), ...(state === undefined ? {} : { state }) }
     if (fields?.status === 'missing') {
       const names = [...fields.missing, ...fields.mismatched.map((m) => `${m.name} (${m.actual}, needs ${m.expected})`)]
       const reason = `the CRM lacks fields the mapping table uses: ${names.join(', ')}; run "clienteling-gateway crm provision" (README)`

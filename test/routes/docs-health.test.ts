@@ -355,7 +355,7 @@ t.test('liveness and readiness', async (t) => {
   const live = await app.inject({ method: 'GET', url: '/healthz' })
   t.same(live.json(), { status: 'ok' })
   const ready = await app.inject({ method: 'GET', url: '/readyz' })
-  t.same(ready.json(), { status: 'ready', adapter: 'memory', breakers: { get: 'closed', search: 'closed', create: 'closed', update: 'closed' } })
+  t.same(ready.json(), { status: 'ready', adapter: 'memory', breakers: { get: 'closed', search: 'closed', create: 'closed', update: 'closed' }, state: { mode: 'local' } })
   await app.close()
 })
 
