@@ -26,6 +26,7 @@ import { ResilientAdapter } from './core/resilience/resilient-adapter.js'
 import { ReadCache } from './core/read-cache.js'
 import { CreateDedup } from './core/create-dedup.js'
 import { CacheCoherence } from './core/cache-coherence.js'
+import { SharedCreates } from './core/shared-creates.js'
 import type { SharedStore } from './core/shared-store.js'
 import { sharedStoreFor } from './state/store-for-config.js'
 import { FieldCheck } from './core/field-check.js'
@@ -42,6 +43,9 @@ export interface AppDeps {
   /** The shared store, instead of the one the config names (tests). */
   readonly store?: SharedStore
 }
+
+/** How long past its request's deadline a create's shared claim lasts if its instance dies (shared-creates.ts). */
+const CREATE_LEASE_MARGIN_MS = 1000
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, mapper } = deps
@@ -77,7 +81,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { breaker, retry, maxRetryAfterSeconds } = config.resilience
   const adapter = new ResilientAdapter(crm, { breaker, retry, maxRetryAfterSeconds, log, observer: metrics.upstreamObserver() })
   // What the instances share: Redis when configured, else this process (README, "Running several instances").
-  const store = deps.store ?? sharedStoreFor(config.state.redis, log, (status, changed) => metrics.storeStatus(status.mode, changed))
+  const store =
+    deps.store ??
+    sharedStoreFor(config.state.redis, log, { onStatus: (status) => metrics.storeStatus(status.mode, true), onFallback: () => metrics.storeFallback() })
   metrics.storeStatus(store.status().mode, false)
   app.addHook('onReady', async () => {
     await store.connect?.(config.state.redis.connectWaitMs)
@@ -160,7 +166,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         ? new CreateDedup({
             windowSeconds: config.idempotency.createWindowSeconds,
             maxEntries: config.idempotency.maxEntries,
-            maxBytes: config.idempotency.maxBytes
+            maxBytes: config.idempotency.maxBytes,
+            // Several instances: a repeat landing on another one is recognized there too.
+            ...(store.status().mode === 'local'
+              ? {}
+              : {
+                  shared: new SharedCreates(store, {
+                    windowMs: config.idempotency.createWindowSeconds * 1000,
+                    leaseMs: config.resilience.requestDeadlineMs + CREATE_LEASE_MARGIN_MS
+                  })
+                })
           })
         : undefined,
     events: { cacheRead: (o) => metrics.cacheRead(o), createReplayed: () => metrics.createReplayed() }

@@ -227,6 +227,8 @@ export const ConfigSchema = Type.Object(
             keyPrefix: Type.String({ default: 'clienteling:', pattern: '^[A-Za-z0-9:._-]{1,64}$' }),
             /** Each Redis command is answered within this, or this instance answers on its own (README). */
             commandTimeoutMs: Type.Integer({ default: 100, minimum: 5, maximum: 5000 }),
+            /** The same for a create's claim, which guards against duplicates: worth a longer wait. */
+            claimTimeoutMs: Type.Integer({ default: 1000, minimum: 5, maximum: 10_000 }),
             /** How long start-up waits for Redis before starting on its own (and reconnecting meanwhile). */
             connectWaitMs: Type.Integer({ default: 2000, minimum: 0, maximum: 60_000 })
           },

@@ -22,6 +22,7 @@ import { GatewayError } from '../spi/error-catalogue.js'
 import { MAX_JSON_DEPTH } from '../spi/json-depth.js'
 import { waitFor } from './wait-for.js'
 import { mayHaveApplied } from './resilience/failure-policy.js'
+import type { SharedCreates } from './shared-creates.js'
 
 export interface CreateDedupOptions {
   readonly windowSeconds: number
@@ -32,6 +33,8 @@ export interface CreateDedupOptions {
    * Default DEFAULT_MAX_BYTES.
    */
   readonly maxBytes?: number
+  /** Repeats recognized across instances too (./shared-creates.ts); none: within this instance. */
+  readonly shared?: SharedCreates<unknown>
 }
 
 export const DEFAULT_MAX_BYTES = 32 * 1024 * 1024
@@ -64,11 +67,13 @@ export type DedupOutcome = 'first' | 'replayed'
 export class CreateDedup<T> {
   readonly #entries: LRUCache<string, Entry<T>>
   readonly #windowMs: number
+  readonly #shared: SharedCreates<unknown> | undefined
 
   /** `windowSeconds` > 0: a window of 0 means no repeated-create detection, hence no CreateDedup. */
   constructor(options: CreateDedupOptions) {
     if (!(options.windowSeconds > 0)) throw new RangeError('CreateDedup: windowSeconds must be positive')
     this.#windowMs = options.windowSeconds * 1000
+    this.#shared = options.shared
     this.#entries = new LRUCache<string, Entry<T>>({
       max: options.maxEntries,
       maxSize: options.maxBytes ?? DEFAULT_MAX_BYTES,
@@ -116,7 +121,15 @@ export class CreateDedup<T> {
 
     // A retry of a create whose outcome is unknown keeps its first marker and its window.
     const entry: Entry<T> = existing ?? { bodyHash, marker: markerOf(client, bodyHash, now, this.#windowMs), at: now, answerBytes: 0, state: { kind: 'unknown' } }
-    const result = create({ marker: entry.marker, earlierOutcomeUnknown: existing !== undefined })
+    const attempt = { marker: entry.marker, earlierOutcomeUnknown: existing !== undefined }
+    let replayedElsewhere = false
+    // First here: another instance may have made (or be making) it; the shared store says.
+    const result = this.#shared === undefined
+      ? create(attempt)
+      : this.#shared.run({ client, idempotencyKey, bodyHash }, entry.marker, signal, (a) => create({ marker: a.marker, earlierOutcomeUnknown: a.earlierOutcomeUnknown || attempt.earlierOutcomeUnknown })).then(({ value, replayed }) => {
+          replayedElsewhere = replayed
+          return value as T
+        })
     entry.state = { kind: 'pending', result }
     this.#entries.set(byBody, entry)
     if (byKey !== undefined) this.#entries.set(byKey, entry)
@@ -126,7 +139,7 @@ export class CreateDedup<T> {
       entry.answerBytes = 2 * (JSON.stringify(value)?.length ?? 0)
       this.#recount(byBody, entry)
       if (byKey !== undefined) this.#recount(byKey, entry)
-      return { value, outcome: existing === undefined ? 'first' : 'replayed' }
+      return { value, outcome: existing === undefined && !replayedElsewhere ? 'first' : 'replayed' }
     } catch (err) {
       if (mayHaveApplied(err)) {
         entry.state = { kind: 'unknown' }

@@ -24,6 +24,7 @@ export class GatewayMetrics {
   readonly #replays: Counter
   readonly #store: Gauge
   readonly #storeChanges: Counter<'mode'>
+  readonly #storeFallbacks: Counter
   readonly #invalidations: Counter<'kind'>
   readonly #adapter: string
 
@@ -85,6 +86,11 @@ export class GatewayMetrics {
       labelNames: ['mode'],
       registers
     })
+    this.#storeFallbacks = new Counter({
+      name: 'shared_store_fallbacks_total',
+      help: 'Shared-store commands answered from this process instead (Redis slow or away)',
+      registers
+    })
     this.#invalidations = new Counter({
       name: 'read_cache_invalidations_total',
       help: "Read cache entries dropped for other instances' writes (customer), and whole caches dropped after missed messages (gap)",
@@ -98,6 +104,10 @@ export class GatewayMetrics {
   storeStatus(mode: 'local' | 'shared' | 'degraded', changed: boolean): void {
     this.#store.set(mode === 'shared' ? 1 : 0)
     if (changed) this.#storeChanges.inc({ mode })
+  }
+
+  storeFallback(): void {
+    this.#storeFallbacks.inc()
   }
 
   cacheInvalidated(kind: 'customer' | 'gap'): void {

@@ -24,10 +24,19 @@ import { MemoryStore } from './memory-store.js'
 export interface RedisStoreOptions {
   readonly url: string
   readonly keyPrefix: string
+  /** Bounds every command but claims. */
   readonly commandTimeoutMs: number
+  /**
+   * Bounds a claim (`putIfAbsent`): longer, because a claim answered from this process's
+   * memory may let a repeated create through, and a busy instance reads Redis's reply late
+   * (measured: a cold storm of creates saw 100 ms timeouts fire on replies already received).
+   */
+  readonly claimTimeoutMs: number
   readonly log: Logger
   /** Told each time the store goes from shared to degraded or back (metrics). */
   readonly onStatus?: (status: StoreStatus) => void
+  /** Told each time a command is answered from this process's memory instead (metrics). */
+  readonly onFallback?: () => void
 }
 
 /** The longest wait between two reconnection attempts. */
@@ -48,11 +57,14 @@ interface Envelope {
 
 export class RedisStore implements SharedStore {
   readonly #client: Client
+  /** The same connection, with the claims' timeout. */
+  readonly #claims: Client
   readonly #subscriber: Client
   readonly #local = new MemoryStore()
   readonly #prefix: string
   readonly #log: Logger
   readonly #onStatus: ((status: StoreStatus) => void) | undefined
+  readonly #onFallback: (() => void) | undefined
   readonly #subscriptions = new Map<string, Subscription[]>()
   /** Channels SUBSCRIBEd on the subscriber connection. */
   readonly #listening = new Set<string>()
@@ -69,6 +81,7 @@ export class RedisStore implements SharedStore {
     this.#prefix = options.keyPrefix
     this.#log = options.log
     this.#onStatus = options.onStatus
+    this.#onFallback = options.onFallback
     this.#client = createClient({
       url: options.url,
       disableOfflineQueue: true,
@@ -79,6 +92,7 @@ export class RedisStore implements SharedStore {
         reconnectStrategy: (retries: number) => Math.min(50 * 2 ** Math.min(retries, 6), RECONNECT_MAX_MS)
       }
     })
+    this.#claims = this.#client.withCommandOptions({ timeout: options.claimTimeoutMs, rejectInFlight: true })
     this.#subscriber = this.#client.duplicate()
     this.#client.on('ready', () => this.#setStatus({ mode: 'shared' }))
     this.#client.on('error', (err: unknown) => this.#down(err))
@@ -133,7 +147,7 @@ export class RedisStore implements SharedStore {
     return this.#attempt(
       async () => {
         // SET … NX GET: sets when absent and answers the value held (null when it set it), in one command.
-        const held = await this.#client.set(this.#prefix + key, value, { condition: 'NX', expiration: { type: 'PX', value: ttlMs }, GET: true })
+        const held = await this.#claims.set(this.#prefix + key, value, { condition: 'NX', expiration: { type: 'PX', value: ttlMs }, GET: true })
         return typeof held === 'string' ? held : null
       },
       () => this.#local.putIfAbsent(key, value, ttlMs)
@@ -200,13 +214,16 @@ export class RedisStore implements SharedStore {
     for (const s of this.#subscriptions.get(channel) ?? []) s.onMessage(envelope.message)
   }
 
-  /** Redis's answer, or this process's when Redis cannot give one in time. */
+  /**
+   * Redis's answer, or this process's when Redis cannot give one in time. One failed command
+   * does not make the store degraded: the connection's own events say whether Redis is away.
+   */
   async #attempt<T>(viaRedis: () => Promise<T>, locally: () => Promise<T>): Promise<T> {
     if (this.#status.mode === 'shared') {
       try {
         return await viaRedis()
-      } catch (err) {
-        this.#down(err)
+      } catch {
+        this.#onFallback?.()
       }
     }
     return locally()

@@ -8,11 +8,13 @@ import type { SharedStore, StoreStatus } from '../core/shared-store.js'
 import { MemoryStore } from './memory-store.js'
 import { RedisStore } from './redis-store.js'
 
-export function sharedStoreFor(
-  redis: GatewayConfig['state']['redis'],
-  log: Logger,
-  onStatus: (status: StoreStatus, changed: boolean) => void
-): SharedStore {
+export interface StoreEvents {
+  readonly onStatus: (status: StoreStatus) => void
+  readonly onFallback: () => void
+}
+
+export function sharedStoreFor(redis: GatewayConfig['state']['redis'], log: Logger, events: StoreEvents): SharedStore {
   if (redis.url === '') return new MemoryStore()
-  return new RedisStore({ url: redis.url, keyPrefix: redis.keyPrefix, commandTimeoutMs: redis.commandTimeoutMs, log, onStatus: (status) => onStatus(status, true) })
+  const { url, keyPrefix, commandTimeoutMs, claimTimeoutMs } = redis
+  return new RedisStore({ url, keyPrefix, commandTimeoutMs, claimTimeoutMs, log, ...events })
 }

@@ -116,7 +116,8 @@ export async function ownRedis(t: TestLike): Promise<OwnRedis | undefined> {
   const url = `redis://127.0.0.1:${port}`
   let child: ChildProcess | undefined
   const start = async (): Promise<void> => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
+    // DEBUG SLEEP (from loopback) lets a test make the server slow.
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--enable-debug-command', 'local'], { stdio: 'ignore' })
     await waitUntilAnswering(url, 5000)
   }
   const stop = async (): Promise<void> => {

@@ -14,8 +14,16 @@ interface TestLike {
   teardown(fn: () => unknown): void
 }
 
-function storeOn(t: TestLike, url: string, prefix: string, statuses: StoreStatus[] = []): RedisStore {
-  const store = new RedisStore({ url, keyPrefix: prefix, commandTimeoutMs: 100, log: createSilentLogger(), onStatus: (s) => statuses.push(s) })
+function storeOn(t: TestLike, url: string, prefix: string, statuses: StoreStatus[] = [], fallbacks: { count: number } = { count: 0 }): RedisStore {
+  const store = new RedisStore({
+    url,
+    keyPrefix: prefix,
+    commandTimeoutMs: 100,
+    claimTimeoutMs: 500,
+    log: createSilentLogger(),
+    onStatus: (s) => statuses.push(s),
+    onFallback: () => fallbacks.count++
+  })
   t.teardown(() => store.close())
   return store
 }
@@ -125,4 +133,32 @@ t.test('a Redis that is not there at start: the store starts degraded and joins 
   t.equal(await store.putIfAbsent('k', 'v', 1000), null, 'and works on its own meanwhile')
   await redis.start()
   t.ok(await until(() => store.status().mode === 'shared', 5000), 'joined once Redis came')
+})
+
+t.test('a slow Redis: each command waits its timeout at most, then is answered here; the store stays shared', async (t) => {
+  const redis = await ownRedis(t)
+  if (redis === undefined) return
+  const fallbacks = { count: 0 }
+  const store = storeOn(t, redis.url, redis.prefix, [], fallbacks)
+  await store.connect(2000)
+  const admin = createClient({ url: redis.url })
+  await admin.connect()
+  t.teardown(() => admin.close())
+  // The server stops answering for 1.5 s (every client waits behind DEBUG SLEEP).
+  const sleeping = admin.sendCommand(['DEBUG', 'SLEEP', '1.5'])
+  await pause(50)
+  let started = performance.now()
+  t.equal(await store.get('k'), null)
+  await store.put('k', 'v', 60_000)
+  const plain = performance.now() - started
+  t.ok(plain < 400, `two commands took ${plain.toFixed(0)} ms (timeout 100 ms each)`)
+  started = performance.now()
+  t.equal(await store.putIfAbsent('claim', 'x', 60_000), null, 'a claim, answered here')
+  const claim = performance.now() - started
+  t.ok(claim >= 450 && claim < 1000, `a claim waits longer (timeout 500 ms): ${claim.toFixed(0)} ms`)
+  t.equal(fallbacks.count, 3, 'each fallback counted')
+  t.equal(store.status().mode, 'shared', 'a slow command is not an outage')
+  await sleeping
+  t.equal(await store.putIfAbsent('claim2', 'y', 60_000), null, 'answered by Redis again')
+  t.equal(fallbacks.count, 3)
 })

@@ -1,0 +1,72 @@
+/**
+ * Several gateways as one (README, "Running several instances"): three gateways over one CRM,
+ * the POS's calls spread across them. Over Pipedrive, which has no unique field to stop a
+ * duplicate (test/fakes/pipedrive-double.ts), so only the gateway can.
+ * - A retry storm (30 identical creates at once, with an Idempotency-Key or without) makes ONE
+ *   person, created by one call to Pipedrive, and every answer names it. Without a shared store
+ *   the same storm makes one person per instance: the finding this test was written for.
+ * - An Idempotency-Key reused with another body is refused on every instance.
+ */
+import t from 'tap'
+import type { InjectOptions } from 'fastify'
+import { startGatewayOverPipedrive, startPipedrive, SPI, type Gateway } from '../helpers/gateway-over-pipedrive.js'
+import { sharedRedis, type TestRedis } from '../helpers/redis.js'
+import { example } from '../helpers/spi-examples.js'
+
+interface TestLike {
+  teardown(fn: () => unknown): void
+}
+
+async function threeGateways(t: TestLike, crmUrl: string, redis: TestRedis | undefined): Promise<Gateway[]> {
+  const state = redis === undefined ? {} : { state: { redis: { url: redis.url, keyPrefix: redis.prefix } } }
+  return Promise.all([0, 1, 2].map(() => startGatewayOverPipedrive(t, crmUrl, state)))
+}
+
+/** 30 creates of `payload` at once, round-robin over the gateways. */
+async function storm(gateways: Gateway[], payload: InjectOptions['payload'], headers: Record<string, string> = {}) {
+  return Promise.all(Array.from({ length: 30 }, (_, i) => (gateways[i % gateways.length] as Gateway).inject({ method: 'POST', url: SPI, payload, headers })))
+}
+
+const idOf = (body: string): string => (JSON.parse(body) as { customer: { profile: { customerId: string } } }).customer.profile.customerId
+
+t.test('a retry storm over three instances makes one customer', async (t) => {
+  const cases: [string, Record<string, string>][] = [['same Idempotency-Key', { 'idempotency-key': 'storm-1' }], ['same body, no key', {}]]
+  for (const [name, headers] of cases) {
+    await t.test(name, async (t) => {
+      const redis = await sharedRedis(t)
+      if (redis === undefined) return
+      const pipedrive = await startPipedrive(t)
+      const gateways = await threeGateways(t, pipedrive.url, redis)
+      const answers = await storm(gateways, example('1-create-with-loyalty.request'), headers)
+      t.same([...new Set(answers.map((a) => a.statusCode))], [200], 'every create answered 200')
+      t.equal(new Set(answers.map((a) => idOf(a.body))).size, 1, 'all name the same customer')
+      t.equal(pipedrive.persons.size, 1, 'one person in Pipedrive')
+      const posts = pipedrive.requests.filter((r) => r.method === 'POST')
+      t.same(posts.map((r) => r.url), ['/api/v2/persons'], 'created by one call')
+      t.same(pipedrive.violations, [])
+    })
+  }
+})
+
+t.test('without a shared store the same storm makes one customer per instance', async (t) => {
+  const pipedrive = await startPipedrive(t)
+  const gateways = await threeGateways(t, pipedrive.url, undefined)
+  const answers = await storm(gateways, example('1-create-with-loyalty.request'), { 'idempotency-key': 'storm-2' })
+  t.same([...new Set(answers.map((a) => a.statusCode))], [200])
+  t.equal(pipedrive.persons.size, 3, 'each instance recognized only its own repeats')
+})
+
+t.test('an Idempotency-Key reused with another body is refused on another instance', async (t) => {
+  const redis = await sharedRedis(t)
+  if (redis === undefined) return
+  const pipedrive = await startPipedrive(t)
+  const [a, b] = await threeGateways(t, pipedrive.url, redis)
+  if (a === undefined || b === undefined) return
+  const first = await a.inject({ method: 'POST', url: SPI, payload: example('1-create-with-loyalty.request'), headers: { 'idempotency-key': 'reused' } })
+  t.equal(first.statusCode, 200)
+  const other = { customer: { profile: { firstName: 'Someone', lastName: 'Else', email: 'else@example.com' } } }
+  const reused = await b.inject({ method: 'POST', url: SPI, payload: other, headers: { 'idempotency-key': 'reused' } })
+  t.equal(reused.statusCode, 422)
+  t.equal(reused.json().errorCode, 'IDEMPOTENCY_KEY_REUSED')
+  t.equal(pipedrive.persons.size, 1, 'nothing more was created')
+})
