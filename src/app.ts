@@ -27,6 +27,7 @@ import { ReadCache } from './core/read-cache.js'
 import { CreateDedup } from './core/create-dedup.js'
 import { CacheCoherence } from './core/cache-coherence.js'
 import { SharedCreates } from './core/shared-creates.js'
+import { SharedLease } from './core/shared-lease.js'
 import type { SharedStore } from './core/shared-store.js'
 import { sharedStoreFor } from './state/store-for-config.js'
 import { FieldCheck } from './core/field-check.js'
@@ -44,8 +45,11 @@ export interface AppDeps {
   readonly store?: SharedStore
 }
 
-/** How long past its request's deadline a create's shared claim lasts if its instance dies (shared-creates.ts). */
-const CREATE_LEASE_MARGIN_MS = 1000
+/**
+ * How long past its request's deadline a create's claim or an update's lease lasts, should its
+ * instance die holding it (shared-creates.ts, shared-lease.ts).
+ */
+const LEASE_MARGIN_MS = 1000
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, mapper } = deps
@@ -161,6 +165,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     mapper,
     cache,
     coherence: cache ? new CacheCoherence(store, cache, { invalidated: (kind) => metrics.cacheInvalidated(kind) }) : undefined,
+    // An update holds its customer's lease at most its deadline plus a margin (shared-lease.ts).
+    lease: store.status().mode === 'local' ? undefined : new SharedLease(store, { leaseMs: config.resilience.requestDeadlineMs + LEASE_MARGIN_MS }),
     dedup:
       config.idempotency.createWindowSeconds > 0
         ? new CreateDedup({
@@ -173,7 +179,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
               : {
                   shared: new SharedCreates(store, {
                     windowMs: config.idempotency.createWindowSeconds * 1000,
-                    leaseMs: config.resilience.requestDeadlineMs + CREATE_LEASE_MARGIN_MS
+                    leaseMs: config.resilience.requestDeadlineMs + LEASE_MARGIN_MS
                   })
                 })
           })

@@ -17,6 +17,7 @@ import { KeyedMutex } from './keyed-mutex.js'
 import { phoneQuery, type PhoneQuery } from './phone-number.js'
 import { planUpdate } from './update-plan.js'
 import type { CacheCoherence } from './cache-coherence.js'
+import type { SharedLease } from './shared-lease.js'
 import type { CacheOutcome, ReadCache } from './read-cache.js'
 import type { CreateAttempt, CreateDedup } from './create-dedup.js'
 
@@ -40,6 +41,11 @@ export interface CustomerServiceDeps {
   readonly dedup?: CreateDedup<Customer>
   /** Tells the other instances' read caches of this one's writes; none = one instance. */
   readonly coherence?: CacheCoherence
+  /**
+   * One update per customer across instances; none = within this instance. Used only for a
+   * CRM without optimistic concurrency (no `versionOf`): with one, the CRM's check is the guard.
+   */
+  readonly lease?: SharedLease
   readonly events?: ServiceEvents
 }
 
@@ -71,6 +77,7 @@ export class CustomerService {
   readonly #cache: ReadCache | undefined
   readonly #dedup: CreateDedup<Customer> | undefined
   readonly #coherence: CacheCoherence | undefined
+  readonly #lease: SharedLease | undefined
   readonly #events: ServiceEvents
   readonly #updates = new KeyedMutex()
 
@@ -80,6 +87,7 @@ export class CustomerService {
     this.#cache = deps.cache
     this.#dedup = deps.dedup
     this.#coherence = deps.coherence
+    this.#lease = deps.adapter.versionOf === undefined ? deps.lease : undefined
     this.#events = deps.events ?? {}
   }
 
@@ -156,9 +164,10 @@ export class CustomerService {
     assertCustomerId(id, 'profile.customerId')
     const input = normalizeInput(request)
     // Read-modify-write (the address list is appended to): one update per customer at a time
-    // in this instance, and the CRM's optimistic concurrency, where it has one, across instances.
-    // An update whose caller stops waiting while it queues (its deadline, a hang-up) never runs.
-    return this.#updates.run(id, async () => {
+    // in this instance; across instances, the CRM's optimistic concurrency where it has one,
+    // else a shared lease. An update whose caller stops waiting while it queues (its deadline,
+    // a hang-up) never runs.
+    const update = async (): Promise<Customer> => {
       for (let attempt = 1; ; attempt++) {
         try {
           const updated = await this.#updateOnce(id, input, ctx)
@@ -169,7 +178,9 @@ export class CustomerService {
           ctx.log.info({ attempt }, 'concurrent change in the CRM; re-reading before updating again')
         }
       }
-    }, ctx.signal)
+    }
+    const lease = this.#lease
+    return this.#updates.run(id, lease === undefined ? update : () => lease.run(this.#key(id), update, ctx.signal), ctx.signal)
   }
 
   async #updateOnce(id: string, input: Customer, ctx: CallContext): Promise<Customer> {

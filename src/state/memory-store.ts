@@ -55,6 +55,11 @@ export class MemoryStore implements SharedStore {
     return Promise.resolve()
   }
 
+  removeIf(key: string, value: string): Promise<void> {
+    if (this.#live(key)?.value === value) this.#entries.delete(key)
+    return Promise.resolve()
+  }
+
   /** One instance: nobody else to tell. */
   publish(): Promise<void> {
     return Promise.resolve()

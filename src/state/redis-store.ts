@@ -39,6 +39,9 @@ export interface RedisStoreOptions {
   readonly onFallback?: () => void
 }
 
+/** Deletes KEYS[1] only when it holds ARGV[1]. */
+const REMOVE_IF_SCRIPT = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end"
+
 /** The longest wait between two reconnection attempts. */
 export const RECONNECT_MAX_MS = 2000
 
@@ -160,6 +163,17 @@ export class RedisStore implements SharedStore {
         await this.#client.del(this.#prefix + key)
       },
       () => this.#local.remove(key)
+    )
+  }
+
+  async removeIf(key: string, value: string): Promise<void> {
+    await this.#attempt(
+      async () => {
+        // GET and DEL in one step, so that a lease that expired and was taken meanwhile is not
+        // released from under its new holder (https://redis.io/docs/latest/develop/use/patterns/distributed-locks/).
+        await this.#claims.eval(REMOVE_IF_SCRIPT, { keys: [this.#prefix + key], arguments: [value] })
+      },
+      () => this.#local.removeIf(key, value)
     )
   }
 

@@ -6,9 +6,12 @@
  *   person, created by one call to Pipedrive, and every answer names it. Without a shared store
  *   the same storm makes one person per instance: the finding this test was written for.
  * - An Idempotency-Key reused with another body is refused on every instance.
+ * - 50 address appends to one customer at once, over HubSpot (no optimistic concurrency: the
+ *   gateway's shared lease is the only guard): 50 addresses. Without a shared store, some are lost.
  */
 import t from 'tap'
 import type { InjectOptions } from 'fastify'
+import { startGatewayOverHubSpot, startHubSpot } from '../helpers/gateway-over-hubspot.js'
 import { startGatewayOverPipedrive, startPipedrive, SPI, type Gateway } from '../helpers/gateway-over-pipedrive.js'
 import { sharedRedis, type TestRedis } from '../helpers/redis.js'
 import { example } from '../helpers/spi-examples.js'
@@ -69,4 +72,38 @@ t.test('an Idempotency-Key reused with another body is refused on another instan
   t.equal(reused.statusCode, 422)
   t.equal(reused.json().errorCode, 'IDEMPOTENCY_KEY_REUSED')
   t.equal(pipedrive.persons.size, 1, 'nothing more was created')
+})
+
+/** 50 appends of distinct addresses to one HubSpot contact, spread over three gateways: their statuses, and the addresses kept. */
+async function appendStorm(t: TestLike, redis: TestRedis | undefined): Promise<{ statuses: number[]; kept: number }> {
+  const hubspot = await startHubSpot(t, { burstRateLimit: { max: 100_000, windowMs: 10_000 } })
+  const state = redis === undefined ? {} : { state: { redis: { url: redis.url, keyPrefix: redis.prefix } } }
+  const gateways = await Promise.all([0, 1, 2].map(() => startGatewayOverHubSpot(t, hubspot.url, state)))
+  const [first] = gateways
+  if (first === undefined) throw new Error('no gateway')
+  const created = await first.inject({ method: 'POST', url: SPI, payload: { customer: { profile: { firstName: 'Ada', lastName: 'Append', email: 'ada.append@example.com' } } } })
+  const id = idOf(created.body)
+  const address = (i: number) => ({ addressLine1: `${i} Market St`, city: 'San Francisco', state: 'CA', postalCode: '94105', countryCode: 'US' })
+  const answers = await Promise.all(
+    Array.from({ length: 50 }, (_, i) =>
+      (gateways[i % 3] as Gateway).inject({ method: 'PUT', url: SPI, payload: { customer: { profile: { customerId: id }, addressList: [address(i)] } } })
+    )
+  )
+  // As HubSpot stores it (mappings/hubspot.yaml: the list as JSON in clienteling_addresses).
+  const stored = hubspot.contacts.get(id)?.properties.get('clienteling_addresses') ?? '[]'
+  return { statuses: answers.map((a) => a.statusCode), kept: (JSON.parse(stored) as unknown[]).length }
+}
+
+t.test('50 concurrent address appends to one HubSpot contact over three instances: 50 addresses', async (t) => {
+  const redis = await sharedRedis(t)
+  if (redis === undefined) return
+  const { statuses, kept } = await appendStorm(t, redis)
+  t.same([...new Set(statuses)], [200], 'every append answered 200')
+  t.equal(kept, 50, 'none lost')
+})
+
+t.test('without a shared store the same appends lose some', async (t) => {
+  const { statuses, kept } = await appendStorm(t, undefined)
+  t.same([...new Set(statuses)], [200])
+  t.ok(kept < 50, `${kept} of 50 kept: each instance serialized only its own`)
 })

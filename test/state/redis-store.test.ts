@@ -54,6 +54,12 @@ t.test('two stores on one Redis share keys, first-writer-wins claims and expiry'
   t.equal(await a.get('create:1'), 'done')
   await a.remove('create:1')
   t.equal(await b.get('create:1'), null)
+  // A lease's release: only while the key holds the releaser's token.
+  await a.put('lease', 'token-a', 60_000)
+  await b.removeIf('lease', 'token-b')
+  t.equal(await a.get('lease'), 'token-a', 'another token does not remove it')
+  await b.removeIf('lease', 'token-a')
+  t.equal(await a.get('lease'), null, 'its own does')
 
   // Expiry is Redis's (PX): checked as the TTL Redis holds, not by waiting for it.
   await a.put('ttl', 'x', 1500)
