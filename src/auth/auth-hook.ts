@@ -11,7 +11,7 @@ import { GatewayError } from '../spi/error-catalogue.js'
 import { sendError } from '../http/error-handler.js'
 import type { AuthOutcome, Authenticator, PresentedCredentials } from './authenticator.js'
 import { challengesFor } from './challenge.js'
-import type { RateDecision, RateLimiter } from './rate-limit.js'
+import type { Decided, RateLimits } from './rate-limit.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -33,7 +33,7 @@ declare module 'fastify' {
  * counted here too (`limiter`, absent when rate limiting is off), per client once one is
  * authenticated.
  */
-export function authHook(auth: Authenticator, limiter?: RateLimiter): onRequestHookHandler {
+export function authHook(auth: Authenticator, limiter?: RateLimits): onRequestHookHandler {
   const refuse = refusal(auth)
   const admit = (request: FastifyRequest, reply: FastifyReply, outcome: AuthOutcome, done: HookHandlerDoneFunction): void => {
     if (!outcome.ok) return refuse(request, reply, outcome)
@@ -69,7 +69,15 @@ function refusal(auth: Authenticator): (request: FastifyRequest, reply: FastifyR
 }
 
 /** Lets the request on, or answers 429 with Retry-After and does not. */
-export function limited(decision: RateDecision, request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+export function limited(decided: Decided, request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+  if (decided instanceof Promise) {
+    decided.then(
+      (decision) => limited(decision, request, reply, done),
+      (err: unknown) => done(err as Error)
+    )
+    return
+  }
+  const decision = decided
   if (decision.allowed) return done()
   reply.header('x-ratelimit-limit', String(decision.limit))
   sendError(new GatewayError('RATE_LIMITED', { retryAfterSeconds: decision.retryAfterSeconds }), request, reply)

@@ -43,7 +43,20 @@ interface Window {
   count: number
 }
 
-const ALLOWED: RateDecision = { allowed: true }
+export const ALLOWED: RateDecision = { allowed: true }
+
+/** A decision now, or once a shared count is in (./shared-rate-limit.ts). */
+export type Decided = RateDecision | Promise<RateDecision>
+
+/** What the hooks ask: this instance's counts (RateLimiter), or the instances' (SharedRateLimiter). */
+export interface RateLimits {
+  /** Counts one request of an authenticated client against its limit (or the default). */
+  client(clientId: string, max: number | undefined): Decided
+  /** Token endpoint, before the secret is checked: refused once this key failed TOKEN_FAILURES times. */
+  tokenAttempt(clientId: string | undefined, address: string): Decided
+  /** Token endpoint: one refused request of this key. */
+  tokenFailed(clientId: string | undefined, address: string): void
+}
 
 /** Failed token requests one (client, address) key may make per window before it gets 429. */
 export const TOKEN_FAILURES = 10
@@ -55,7 +68,7 @@ const ADDRESS_CHARS = 64
 /** A window object, lru-cache's slots for it and a string's header, in bytes (an estimate on the safe side). */
 const WINDOW_OVERHEAD_BYTES = 160
 
-export class RateLimiter {
+export class RateLimiter implements RateLimits {
   readonly #windowMs: number
   readonly #defaultMax: number
   readonly #now: () => number
@@ -123,6 +136,6 @@ export class RateLimiter {
   }
 }
 
-function tokenKey(clientId: string | undefined, address: string): string {
+export function tokenKey(clientId: string | undefined, address: string): string {
   return `${clientId ?? ''}\u0000${address.slice(0, ADDRESS_CHARS)}`
 }

@@ -11,7 +11,9 @@ import type { GatewayConfig } from '../config/config-schema.js'
 import { tokenRoutes } from '../routes/token.js'
 import { authHook } from './auth-hook.js'
 import type { Authenticator } from './authenticator.js'
-import { RateLimiter } from './rate-limit.js'
+import { RateLimiter, type RateLimits } from './rate-limit.js'
+import { SharedRateLimiter } from './shared-rate-limit.js'
+import type { SharedStore } from '../core/shared-store.js'
 import { guardTokenEndpoint } from './token-guard.js'
 
 export interface Security {
@@ -19,13 +21,18 @@ export interface Security {
   open(register: () => PromiseLike<unknown>): Promise<void>
 }
 
-export async function registerSecurity(app: FastifyInstance, auth: Authenticator, config: GatewayConfig): Promise<Security> {
+/**
+ * `store`: when it is shared (Redis), rate limits count across instances; otherwise each
+ * instance counts its own, synchronously (no store call per request).
+ */
+export async function registerSecurity(app: FastifyInstance, auth: Authenticator, config: GatewayConfig, store?: SharedStore): Promise<Security> {
   app.decorateRequest('clientId', undefined)
   let opening = false
   app.addHook('onRoute', (route) => {
     if (opening) route.config = { ...route.config, auth: 'none' }
   })
-  const limiter = config.rateLimit.enabled ? new RateLimiter(config.rateLimit) : undefined
+  let limiter: RateLimits | undefined
+  if (config.rateLimit.enabled) limiter = store !== undefined && store.status().mode !== 'local' ? new SharedRateLimiter(store, config.rateLimit) : new RateLimiter(config.rateLimit)
   app.addHook('onRequest', authHook(auth, limiter))
   // A scope of its own, so the guard's hooks run around the token routes only.
   await app.register(async (scope) => {

@@ -16,9 +16,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { limited } from './auth-hook.js'
 import { parseBasicHeader } from './basic-header.js'
 import type { ClientRegistry } from './client-registry.js'
-import type { RateLimiter } from './rate-limit.js'
+import type { RateLimits } from './rate-limit.js'
 
-export function guardTokenEndpoint(scope: FastifyInstance, limiter: RateLimiter, registry: ClientRegistry): void {
+export function guardTokenEndpoint(scope: FastifyInstance, limiter: RateLimits, registry: ClientRegistry): void {
   const presentedClient = (request: FastifyRequest): string | undefined => {
     const id = presentedId(request)
     return id !== undefined && registry.get(id)?.method === 'oauth' ? id : undefined

@@ -28,6 +28,8 @@ export interface SharedStore {
   /** Sets `key` for `ttlMs` unless it holds a value: null when set now, else the value it holds. */
   putIfAbsent(key: string, value: string, ttlMs: number): Promise<string | null>
   remove(key: string): Promise<void>
+  /** Adds one to the counter at `key` (made with `ttlMs` to live) and answers its new value. */
+  increment(key: string, ttlMs: number): Promise<number>
   /** Removes `key` only while it holds `value` (a lease's release: never another holder's). */
   removeIf(key: string, value: string): Promise<void>
   /** Tells the other instances; this instance's own handlers are not called. */

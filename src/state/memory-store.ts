@@ -55,6 +55,14 @@ export class MemoryStore implements SharedStore {
     return Promise.resolve()
   }
 
+  async increment(key: string, ttlMs: number): Promise<number> {
+    const held = this.#live(key)
+    const count = (held === undefined ? 0 : Number(held.value) || 0) + 1
+    if (held === undefined) await this.put(key, String(count), ttlMs)
+    else this.#entries.set(key, { value: String(count), expiresAt: held.expiresAt })
+    return count
+  }
+
   removeIf(key: string, value: string): Promise<void> {
     if (this.#live(key)?.value === value) this.#entries.delete(key)
     return Promise.resolve()

@@ -39,6 +39,9 @@ export interface RedisStoreOptions {
   readonly onFallback?: () => void
 }
 
+/** INCR, and the counter's time to live set when INCR made it (one step: no counter left without one). */
+const INCREMENT_SCRIPT = "local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end return n"
+
 /** Deletes KEYS[1] only when it holds ARGV[1]. */
 const REMOVE_IF_SCRIPT = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end"
 
@@ -163,6 +166,13 @@ export class RedisStore implements SharedStore {
         await this.#client.del(this.#prefix + key)
       },
       () => this.#local.remove(key)
+    )
+  }
+
+  async increment(key: string, ttlMs: number): Promise<number> {
+    return this.#attempt(
+      async () => Number(await this.#client.eval(INCREMENT_SCRIPT, { keys: [this.#prefix + key], arguments: [String(ttlMs)] })),
+      () => this.#local.increment(key, ttlMs)
     )
   }
 

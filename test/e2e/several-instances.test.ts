@@ -6,6 +6,8 @@
  *   person, created by one call to Pipedrive, and every answer names it. Without a shared store
  *   the same storm makes one person per instance: the finding this test was written for.
  * - An Idempotency-Key reused with another body is refused on every instance.
+ * - A client's rate limit is counted over the instances: 45 requests spread over three
+ *   gateways with a limit of 30 get 30 answers and 15 × 429 (without Redis: 45 answers).
  * - 50 address appends to one customer at once, over HubSpot (no optimistic concurrency: the
  *   gateway's shared lease is the only guard): 50 addresses. Without a shared store, some are lost.
  */
@@ -106,4 +108,26 @@ t.test('without a shared store the same appends lose some', async (t) => {
   const { statuses, kept } = await appendStorm(t, undefined)
   t.same([...new Set(statuses)], [200])
   t.ok(kept < 50, `${kept} of 50 kept: each instance serialized only its own`)
+})
+
+/** 45 GETs spread over three gateways whose client may make 30 a minute: how many were refused. */
+async function rateStorm(t: TestLike, redis: TestRedis | undefined): Promise<number[]> {
+  const pipedrive = await startPipedrive(t)
+  const config = { rateLimit: { maxRequests: 30, windowSeconds: 60 }, ...(redis === undefined ? {} : { state: { redis: { url: redis.url, keyPrefix: redis.prefix } } }) }
+  const gateways = await Promise.all([0, 1, 2].map(() => startGatewayOverPipedrive(t, pipedrive.url, config)))
+  const answers = await Promise.all(Array.from({ length: 45 }, (_, i) => (gateways[i % 3] as Gateway).inject({ method: 'GET', url: `${SPI}/${1000 + i}` })))
+  return answers.map((a) => a.statusCode)
+}
+
+t.test("a client's rate limit is counted over the instances", async (t) => {
+  const redis = await sharedRedis(t)
+  if (redis === undefined) return
+  const statuses = await rateStorm(t, redis)
+  t.equal(statuses.filter((s) => s === 429).length, 15, '30 of 45 answered, 15 refused')
+  t.equal(statuses.filter((s) => s === 404).length, 30)
+})
+
+t.test('without a shared store each instance counts its own', async (t) => {
+  const statuses = await rateStorm(t, undefined)
+  t.equal(statuses.filter((s) => s === 429).length, 0, 'a client gets its limit on each instance')
 })
