@@ -83,7 +83,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const crm = typeof deps.adapter === 'function' ? deps.adapter(log) : deps.adapter
   const metrics = new GatewayMetrics(crm.name)
   const { breaker, retry, maxRetryAfterSeconds } = config.resilience
-  const adapter = new ResilientAdapter(crm, { breaker, retry, maxRetryAfterSeconds, log, observer: metrics.upstreamObserver() })
   // What the instances share: Redis when configured, else this process (README, "Running several instances").
   const store =
     deps.store ??
@@ -95,6 +94,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onClose', async () => {
     await store.close()
   })
+  const adapter = new ResilientAdapter(crm, { breaker, retry, maxRetryAfterSeconds, log, observer: metrics.upstreamObserver(), store })
   let closing = false
   app.addHook('preClose', async () => {
     closing = true

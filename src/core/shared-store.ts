@@ -17,6 +17,11 @@ export type StoreStatus =
   /** Configured to be shared, but the server cannot be reached: answering from this process. */
   | { readonly mode: 'degraded'; readonly reason: string }
 
+export interface SlotReservation {
+  readonly reserved: boolean
+  readonly waitMs: number
+}
+
 export interface SharedStore {
   /** Connects, waiting at most `waitMs`; a store not reachable by then goes on trying (degraded). */
   connect?(waitMs: number): Promise<void>
@@ -30,6 +35,12 @@ export interface SharedStore {
   remove(key: string): Promise<void>
   /** Adds one to the counter at `key` (made with `ttlMs` to live) and answers its new value. */
   increment(key: string, ttlMs: number): Promise<number>
+  /**
+   * Reserves the next slot of a rate shared by the instances (`calls` in any `perMs`, a sliding
+   * window, first come first served): `reserved` with the wait until it, or — when that wait
+   * would exceed `maxWaitMs` — not reserved, with the wait it would have been.
+   */
+  reserveSlot(key: string, calls: number, perMs: number, maxWaitMs: number): Promise<SlotReservation>
   /** Removes `key` only while it holds `value` (a lease's release: never another holder's). */
   removeIf(key: string, value: string): Promise<void>
   /** Tells the other instances; this instance's own handlers are not called. */

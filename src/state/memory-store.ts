@@ -4,7 +4,7 @@
  * expire by the clock (`Date.now`, so tests' fake clocks apply); the oldest go first beyond
  * `maxEntries`, so a flood of keys cannot grow it without bound.
  */
-import type { SharedStore, StoreStatus } from '../core/shared-store.js'
+import type { SharedStore, SlotReservation, StoreStatus } from '../core/shared-store.js'
 
 interface Entry {
   readonly value: string
@@ -17,6 +17,8 @@ const LOCAL: StoreStatus = { mode: 'local' }
 
 export class MemoryStore implements SharedStore {
   readonly #entries = new Map<string, Entry>()
+  /** Granted slot times (ms) per rate, ascending; at most `calls`, some possibly in the future. */
+  readonly #slots = new Map<string, number[]>()
   readonly #maxEntries: number
 
   constructor(maxEntries = DEFAULT_MAX_ENTRIES) {
@@ -63,6 +65,23 @@ export class MemoryStore implements SharedStore {
     return count
   }
 
+  reserveSlot(key: string, calls: number, perMs: number, maxWaitMs: number): Promise<SlotReservation> {
+    const now = Date.now()
+    let slots = this.#slots.get(key)
+    if (slots === undefined) {
+      slots = []
+      this.#slots.set(key, slots)
+    }
+    while (slots.length > 0 && (slots[0] ?? 0) <= now - perMs) slots.shift()
+    const last = slots[slots.length - 1] ?? now
+    const windowFull = slots.length >= calls ? (slots[slots.length - calls] ?? now) + perMs : now
+    const slot = Math.max(now, last, windowFull)
+    if (slot - now > maxWaitMs) return Promise.resolve({ reserved: false, waitMs: slot - now })
+    slots.push(slot)
+    if (slots.length > calls) slots.shift()
+    return Promise.resolve({ reserved: true, waitMs: slot - now })
+  }
+
   removeIf(key: string, value: string): Promise<void> {
     if (this.#live(key)?.value === value) this.#entries.delete(key)
     return Promise.resolve()
@@ -78,6 +97,7 @@ export class MemoryStore implements SharedStore {
 
   close(): Promise<void> {
     this.#entries.clear()
+    this.#slots.clear()
     return Promise.resolve()
   }
 

@@ -18,7 +18,7 @@
 import { randomUUID } from 'node:crypto'
 import { createClient } from '@redis/client'
 import type { Logger } from '../core/logger.js'
-import type { SharedStore, StoreStatus } from '../core/shared-store.js'
+import type { SharedStore, SlotReservation, StoreStatus } from '../core/shared-store.js'
 import { MemoryStore } from './memory-store.js'
 
 export interface RedisStoreOptions {
@@ -41,6 +41,38 @@ export interface RedisStoreOptions {
 
 /** INCR, and the counter's time to live set when INCR made it (one step: no counter left without one). */
 const INCREMENT_SCRIPT = "local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end return n"
+
+/**
+ * The sliding-window slot of ../core/resilience/pacer.ts, on Redis's clock, in one step: the
+ * granted slots (a sorted set scored by time, members made unique by a counter) are trimmed to
+ * the window; the next slot is the latest of now, the last slot, and the slot `calls` back plus
+ * `perMs`; reserved only when its wait is at most ARGV[3]. Answers {reserved 1|0, wait ms}.
+ */
+const RESERVE_SLOT_SCRIPT = `
+local calls, per, maxWait = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - per)
+local n = redis.call('ZCARD', KEYS[1])
+local slot = now
+if n > 0 then
+  local last = tonumber(redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')[2])
+  if last > slot then slot = last end
+  if n >= calls then
+    local full = tonumber(redis.call('ZRANGE', KEYS[1], n - calls, n - calls, 'WITHSCORES')[2]) + per
+    if full > slot then slot = full end
+  end
+end
+if slot - now > maxWait then return {0, slot - now} end
+local id = redis.call('INCR', KEYS[2])
+redis.call('ZADD', KEYS[1], slot, slot .. ':' .. id)
+local size = redis.call('ZCARD', KEYS[1])
+if size > calls then redis.call('ZREMRANGEBYRANK', KEYS[1], 0, size - calls - 1) end
+local ttl = (slot - now) + per * 2
+redis.call('PEXPIRE', KEYS[1], ttl)
+redis.call('PEXPIRE', KEYS[2], ttl)
+return {1, slot - now}
+`
 
 /** Deletes KEYS[1] only when it holds ARGV[1]. */
 const REMOVE_IF_SCRIPT = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end"
@@ -173,6 +205,22 @@ export class RedisStore implements SharedStore {
     return this.#attempt(
       async () => Number(await this.#client.eval(INCREMENT_SCRIPT, { keys: [this.#prefix + key], arguments: [String(ttlMs)] })),
       () => this.#local.increment(key, ttlMs)
+    )
+  }
+
+  async reserveSlot(key: string, calls: number, perMs: number, maxWaitMs: number): Promise<SlotReservation> {
+    return this.#attempt(
+      async () => {
+        const maxWait = Number.isFinite(maxWaitMs) ? Math.max(0, Math.floor(maxWaitMs)) : 2 ** 31
+        const answer = await this.#client.eval(RESERVE_SLOT_SCRIPT, {
+          keys: [this.#prefix + key, `${this.#prefix + key}:seq`],
+          arguments: [String(calls), String(perMs), String(maxWait)]
+        })
+        const [reserved, waitMs] = Array.isArray(answer) ? answer.map(Number) : [Number.NaN, Number.NaN]
+        if (reserved === undefined || waitMs === undefined || Number.isNaN(reserved) || Number.isNaN(waitMs)) throw new TypeError('unexpected answer to the slot script')
+        return { reserved: reserved === 1, waitMs }
+      },
+      () => this.#local.reserveSlot(key, calls, perMs, maxWaitMs)
     )
   }
 

@@ -8,6 +8,9 @@
  * - An Idempotency-Key reused with another body is refused on every instance.
  * - A client's rate limit is counted over the instances: 45 requests spread over three
  *   gateways with a limit of 30 get 30 answers and 15 × 429 (without Redis: 45 answers).
+ * - HubSpot's search quota (5 a second per account) is paced over the instances together: 12
+ *   searches at once over three gateways reach HubSpot at 4 a second, none refused (without
+ *   Redis, HubSpot refuses some).
  * - 50 address appends to one customer at once, over HubSpot (no optimistic concurrency: the
  *   gateway's shared lease is the only guard): 50 addresses. Without a shared store, some are lost.
  */
@@ -130,4 +133,30 @@ t.test("a client's rate limit is counted over the instances", async (t) => {
 t.test('without a shared store each instance counts its own', async (t) => {
   const statuses = await rateStorm(t, undefined)
   t.equal(statuses.filter((s) => s === 429).length, 0, 'a client gets its limit on each instance')
+})
+
+/** 12 searches at once over three HubSpot gateways: the gateways' answers, and HubSpot's 429s. */
+async function searchStorm(t: TestLike, redis: TestRedis | undefined): Promise<{ statuses: number[]; searches: number; spreadMs: number }> {
+  const hubspot = await startHubSpot(t)
+  const state = redis === undefined ? {} : { state: { redis: { url: redis.url, keyPrefix: redis.prefix } } }
+  const gateways = await Promise.all([0, 1, 2].map(() => startGatewayOverHubSpot(t, hubspot.url, { ...state, resilience: { requestDeadlineMs: 5000 } })))
+  const started = performance.now()
+  const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => (gateways[i % 3] as Gateway).inject({ method: 'GET', url: `${SPI}?lastName=Nobody${i}` })))
+  const spreadMs = performance.now() - started
+  const searches = hubspot.requests.filter((r) => r.url.startsWith('/crm/v3/objects/contacts/search')).length
+  return { statuses: answers.map((a) => a.statusCode), searches, spreadMs }
+}
+
+t.test("HubSpot's search quota is paced over the instances together", async (t) => {
+  const redis = await sharedRedis(t)
+  if (redis === undefined) return
+  const { statuses, searches, spreadMs } = await searchStorm(t, redis)
+  t.same([...new Set(statuses)], [200], 'every search answered: HubSpot refused none')
+  t.equal(searches, 12, 'one HubSpot call each')
+  t.ok(spreadMs >= 2000, `spread over ${spreadMs.toFixed(0)} ms: 4 a second (and a margin), shared`)
+})
+
+t.test('without a shared store each instance spends the quota on its own', async (t) => {
+  const { statuses } = await searchStorm(t, undefined)
+  t.ok(statuses.filter((s) => s === 429).length > 0, `${statuses.filter((s) => s === 429).length} of 12 refused by HubSpot (each instance paced 4 a second: 12 a second together)`)
 })

@@ -168,3 +168,22 @@ t.test('a slow Redis: each command waits its timeout at most, then is answered h
   t.equal(await store.putIfAbsent('claim2', 'y', 60_000), null, 'answered by Redis again')
   t.equal(fallbacks.count, 3)
 })
+
+t.test("a shared rate's slots: one sliding window for every store, on Redis's clock", async (t) => {
+  const redis = await sharedRedis(t)
+  if (redis === undefined) return
+  const a = storeOn(t, redis.url, redis.prefix)
+  const b = storeOn(t, redis.url, redis.prefix)
+  await Promise.all([a.connect(2000), b.connect(2000)])
+  const slots = []
+  for (const store of [a, b, a]) slots.push(await store.reserveSlot('pace:search', 3, 1000, 5000))
+  t.same(slots.map((s) => s.reserved), [true, true, true])
+  t.ok(slots.every((s) => s.waitMs === 0), 'three slots now')
+  const fourth = await b.reserveSlot('pace:search', 3, 1000, 5000)
+  t.ok(fourth.reserved && fourth.waitMs > 900 && fourth.waitMs <= 1000, `the fourth waits for the window: ${fourth.waitMs} ms`)
+  const refused = await a.reserveSlot('pace:search', 3, 1000, 200)
+  t.notOk(refused.reserved, 'beyond the caller\'s patience: not reserved')
+  t.ok(refused.waitMs > 900, `and told how long it would have waited: ${refused.waitMs} ms`)
+  const again = await b.reserveSlot('pace:search', 3, 1000, 5000)
+  t.ok(again.waitMs > 900 && again.waitMs <= 1000, 'a refusal takes no slot')
+})

@@ -25,7 +25,8 @@ import { GatewayError } from '../../spi/error-catalogue.js'
 import { abortReason, waitFor } from '../wait-for.js'
 import { BreakerSet, type BreakerOptions, type BreakerState, type Operation } from './breakers.js'
 import { CircuitOpen, toGatewayError } from './failure-policy.js'
-import { Pacer } from './pacer.js'
+import { Pacer, SharedPacer, type Pacing } from './pacer.js'
+import type { SharedStore } from '../shared-store.js'
 import { withRetries, type RetryOptions } from './retry.js'
 
 export interface UpstreamObserver {
@@ -41,6 +42,8 @@ export interface ResilienceOptions {
   readonly maxRetryAfterSeconds: number
   readonly log: Logger
   readonly observer?: UpstreamObserver
+  /** When shared (Redis), a CRM's declared rate is paced over the instances together. */
+  readonly store?: SharedStore
 }
 
 const OPERATION_OF: Readonly<Record<keyof CallRates, Operation>> = {
@@ -55,7 +58,7 @@ export class ResilientAdapter implements CrmAdapter {
   readonly #inner: CrmAdapter
   readonly #breakers: BreakerSet
   readonly #options: ResilienceOptions
-  readonly #pacers: Partial<Record<Operation, Pacer>> = {}
+  readonly #pacers: Partial<Record<Operation, Pacing>> = {}
   /** Exact lookups, as gets: the get breaker, retries and pacing. */
   readonly uniqueLookup?: UniqueLookup
   /** Administrative (start-up, readiness, provisioning): its callers bound and judge it. */
@@ -74,7 +77,11 @@ export class ResilientAdapter implements CrmAdapter {
     )
     if (inner.versionOf) this.versionOf = (record) => inner.versionOf?.(record)
     for (const [method, rate] of Object.entries(inner.callRates ?? {}) as [keyof CallRates, CallRates[keyof CallRates]][]) {
-      if (rate !== undefined) this.#pacers[OPERATION_OF[method]] = new Pacer(rate)
+      if (rate === undefined) continue
+      const op = OPERATION_OF[method]
+      // A CRM's rate is per account: with a shared store, every instance takes its slots from one window.
+      const store = options.store
+      this.#pacers[op] = store !== undefined && store.status().mode !== 'local' ? new SharedPacer(store, `pace:${inner.name}:${op}`, rate) : new Pacer(rate)
     }
     const lookup = inner.uniqueLookup
     if (lookup) {

@@ -4,7 +4,8 @@
  */
 import t from 'tap'
 import FakeTimers from '@sinonjs/fake-timers'
-import { Pacer } from '../../../src/core/resilience/pacer.js'
+import { Pacer, SharedPacer } from '../../../src/core/resilience/pacer.js'
+import { MemoryStore } from '../../../src/state/memory-store.js'
 
 function useClock(t: { teardown(fn: () => void): void }): ReturnType<typeof FakeTimers.install> {
   const clock = FakeTimers.install({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
@@ -57,4 +58,19 @@ t.test('a caller that leaves stops waiting; its slot stays spent (the CRM may ha
   await next
   t.equal(Date.now() - t0 >= 2000, true, 'the next caller takes the slot after the abandoned one')
   t.throws(() => new Pacer({ calls: 0, perMs: 1000 }), /bad call rate/)
+})
+
+t.test('shared: two instances take their slots from one window, widened by the margin; refusals say when', async (t) => {
+  const clock = useClock(t)
+  const store = new MemoryStore()
+  const a = new SharedPacer(store, 'pace:hubspot:search', { calls: 2, perMs: 1000 })
+  const b = new SharedPacer(store, 'pace:hubspot:search', { calls: 2, perMs: 1000 })
+  const t0 = Date.now()
+  const granted: number[] = []
+  const takes = [a, b, a, b].map((p) => p.take(never, undefined).then(() => granted.push(Date.now() - t0)))
+  await clock.tickAsync(1200)
+  await Promise.all(takes)
+  t.same(granted, [0, 0, 1100, 1100], 'two per window over both instances; the window is 1000 ms + 10%')
+  const late = a.take(never, Date.now() + 500)
+  await t.rejects(late, { name: 'CrmFailure', kind: 'throttled', retryAfterSeconds: 1 }, 'no slot before the deadline (the next is 1000 ms away): refused at once, with the wait')
 })
