@@ -42,8 +42,10 @@ export interface CustomerServiceDeps {
   /** Tells the other instances' read caches of this one's writes; none = one instance. */
   readonly coherence?: CacheCoherence
   /**
-   * One update per customer across instances; none = within this instance. Used only for a
-   * CRM without optimistic concurrency (no `versionOf`): with one, the CRM's check is the guard.
+   * One update per customer across instances; none = within this instance. For a CRM without
+   * optimistic concurrency it is the only guard; with one (`versionOf`) the CRM's check still
+   * guards, and the lease spares concurrent updates their conflicts (measured: 50 appends over
+   * three processes and the demo CRM, some ran out of conflict retries without it).
    */
   readonly lease?: SharedLease
   readonly events?: ServiceEvents
@@ -87,7 +89,7 @@ export class CustomerService {
     this.#cache = deps.cache
     this.#dedup = deps.dedup
     this.#coherence = deps.coherence
-    this.#lease = deps.adapter.versionOf === undefined ? deps.lease : undefined
+    this.#lease = deps.lease
     this.#events = deps.events ?? {}
   }
 
