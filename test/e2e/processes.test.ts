@@ -18,6 +18,7 @@ import { configFileWriter } from '../helpers/config-files.js'
 import { posCall as call } from '../helpers/pos-call.js'
 import { ownRedis } from '../helpers/redis.js'
 import { example } from '../helpers/spi-examples.js'
+import { until } from '../helpers/until.js'
 
 const SPI = '/endpoint/sa/customers'
 const write = configFileWriter('processes-')
@@ -55,15 +56,6 @@ async function startProcess(t: TestLike, name: string, config: Record<string, un
     child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()))
     child.once('exit', (code) => reject(new Error(`${name} exited (${String(code)}): ${output}`)))
   })
-}
-
-async function until(condition: () => Promise<boolean>, withinMs: number): Promise<boolean> {
-  const end = Date.now() + withinMs
-  while (!(await condition())) {
-    if (Date.now() > end) return false
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-  return true
 }
 
 const stateOf = async (base: string): Promise<string> => ((await call('GET', `${base}/readyz`)).json as { state: { mode: string } }).state.mode

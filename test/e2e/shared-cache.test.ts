@@ -12,6 +12,7 @@ import { startDemoCrm } from '../demo-crm/fixtures/harness.js'
 import { SPI, startGateway, type Gateway } from '../helpers/gateway-over-demo-crm.js'
 import { ownRedis, sharedRedis, type TestRedis } from '../helpers/redis.js'
 import { example } from '../helpers/spi-examples.js'
+import { until } from '../helpers/until.js'
 
 interface TestLike {
   teardown(fn: () => unknown): void
@@ -19,15 +20,6 @@ interface TestLike {
 
 async function gatewayWithRedis(t: TestLike, crmUrl: string, redis: TestRedis): Promise<Gateway> {
   return startGateway(t, crmUrl, { state: { redis: { url: redis.url, keyPrefix: redis.prefix, commandTimeoutMs: 100, connectWaitMs: 2000 } } })
-}
-
-async function until(condition: () => Promise<boolean> | boolean, withinMs: number): Promise<boolean> {
-  const end = Date.now() + withinMs
-  while (!(await condition())) {
-    if (Date.now() > end) return false
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-  return true
 }
 
 async function create(gateway: Gateway): Promise<string> {

@@ -9,6 +9,7 @@ import type { StoreStatus } from '../../src/core/shared-store.js'
 import { RedisStore } from '../../src/state/redis-store.js'
 import { ownRedis, sharedRedis } from '../helpers/redis.js'
 import { createSilentLogger } from '../helpers/silent-logger.js'
+import { until } from '../helpers/until.js'
 
 interface TestLike {
   teardown(fn: () => unknown): void
@@ -29,15 +30,6 @@ function storeOn(t: TestLike, url: string, prefix: string, statuses: StoreStatus
 }
 
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
-
-async function until(condition: () => boolean, withinMs: number): Promise<boolean> {
-  const end = Date.now() + withinMs
-  while (!condition()) {
-    if (Date.now() > end) return false
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-  return true
-}
 
 t.test('two stores on one Redis share keys, first-writer-wins claims and expiry', async (t) => {
   const redis = await sharedRedis(t)
