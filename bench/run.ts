@@ -92,7 +92,7 @@ function mibList(values: readonly string[], fallback: readonly number[]): number
 // ---------------------------------------------------------------------------------------------
 // Servers
 
-type ServerName = 'crm' | 'bare' | 'proxy' | 'gwHit' | 'gwMiss' | 'gwWrite' | 'gwDown' | 'gwFill'
+type ServerName = 'crm' | 'bare' | 'proxy' | 'gwHit' | 'gwMiss' | 'gwWrite' | 'gwDown' | 'gwFill' | 'gwHitShared' | 'gwMissShared'
 
 const servers = new Map<ServerName, Server>()
 
@@ -130,6 +130,8 @@ interface Scenario {
 }
 
 const POS = { 'x-api-key': POS_SECRET }
+/** The machine's Redis (development and CI machines run one), under the benchmark's own prefix. */
+const BENCH_REDIS = { url: process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379', keyPrefix: 'bench:' }
 const CRM = { 'x-api-key': CRM_API_KEY }
 const ONE = `${SPI_CUSTOMERS}/${CUSTOMER_ID}`
 
@@ -137,6 +139,10 @@ const SCENARIOS: readonly Scenario[] = [
   { id: 'bare', label: 'bare Fastify route (the limit)', server: 'bare', path: ONE, headers: POS, script: 'plain' },
   { id: 'hit', label: 'gateway GET, cache hit', server: 'gwHit', path: ONE, headers: POS, script: 'plain' },
   { id: 'miss', label: 'gateway GET, cache off → CRM', server: 'gwMiss', path: ONE, headers: POS, script: 'plain' },
+  // The same two with state shared through Redis (README, "Running several instances"): what
+  // the shared store costs per request (the rate-limit count, and a miss's nothing more).
+  { id: 'hitShared', label: 'gateway GET, cache hit, Redis', server: 'gwHitShared', path: ONE, headers: POS, script: 'plain' },
+  { id: 'missShared', label: 'gateway GET, cache off → CRM, Redis', server: 'gwMissShared', path: ONE, headers: POS, script: 'plain' },
   { id: 'proxy', label: '@fastify/http-proxy → CRM', server: 'proxy', path: `${CRM_CONTACTS}/${CUSTOMER_ID}`, headers: CRM, script: 'plain' },
   { id: 'direct', label: 'fake CRM, direct', server: 'crm', path: `${CRM_CONTACTS}/${CUSTOMER_ID}`, headers: CRM, script: 'plain' },
   { id: 'search', label: 'gateway SEARCH → CRM', server: 'gwWrite', path: `${SPI_CUSTOMERS}?lastName=Watanabe`, headers: POS, script: 'plain' },
@@ -193,6 +199,8 @@ async function checkScenarios(): Promise<string> {
   const hit = await get(`${server('gwHit').url}${ONE}`, POS)
   expect(first.body === miss.body && hit.body === miss.body, 'both gateways answer the same customer')
   expect(hit.headers.get('x-cache') === 'hit', 'the second GET is a cache hit')
+  const shared = await get(`${server('gwHitShared').url}/readyz`, {})
+  expect((JSON.parse(shared.body) as { state?: { mode?: string } }).state?.mode === 'shared', `the Redis gateways share their state (is Redis at ${BENCH_REDIS.url}?)`)
   const direct = await get(`${server('crm').url}${CRM_CONTACTS}/${CUSTOMER_ID}`, CRM)
   const proxied = await get(`${server('proxy').url}${CRM_CONTACTS}/${CUSTOMER_ID}`, CRM)
   expect(direct.status === 200 && proxied.status === 200 && proxied.body === direct.body, 'the proxy forwards the CRM contact unchanged')
@@ -362,7 +370,9 @@ async function main(): Promise<void> {
     startServer('gwHit', 'gateway', { crmUrl: crm.url }, options),
     startServer('gwMiss', 'gateway', { crmUrl: crm.url, cache: { enabled: false } }, options),
     startServer('gwWrite', 'gateway', { crmUrl: crm.url }, options),
-    startServer('gwDown', 'gateway', { crmUrl: downUrl }, options)
+    startServer('gwDown', 'gateway', { crmUrl: downUrl }, options),
+    startServer('gwHitShared', 'gateway', { crmUrl: crm.url, redis: BENCH_REDIS }, options),
+    startServer('gwMissShared', 'gateway', { crmUrl: crm.url, cache: { enabled: false }, redis: BENCH_REDIS }, options)
   ])
   const body = await checkScenarios()
   await startServer('bare', 'bare', { body }, options)

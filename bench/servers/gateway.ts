@@ -13,6 +13,8 @@ export interface GatewayArgs {
   /** `cache` section overrides (enabled, maxBytes, ttlMs). */
   readonly cache?: Record<string, unknown>
   readonly logLevel?: string
+  /** `state.redis` (url, keyPrefix): the gateway shares its state through Redis. */
+  readonly redis?: Record<string, unknown>
 }
 
 startOrDie(async () => {
@@ -24,6 +26,7 @@ startOrDie(async () => {
     // The limiter stays on (its per-request cost is part of the gateway), far above the load.
     rateLimit: { maxRequests: 1_000_000, windowSeconds: 1 },
     cache: args.cache ?? {},
+    ...(args.redis === undefined ? {} : { state: { redis: args.redis } }),
     log: { level: args.logLevel ?? 'info' }
   })
   const gateway = await startGateway(config)
