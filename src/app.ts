@@ -28,7 +28,7 @@ import { CreateDedup } from './core/create-dedup.js'
 import { CacheCoherence } from './core/cache-coherence.js'
 import { SharedCreates } from './core/shared-creates.js'
 import { SharedLease } from './core/shared-lease.js'
-import type { SharedStore } from './core/shared-store.js'
+import { isShared, type SharedStore } from './core/shared-store.js'
 import { sharedStoreFor } from './state/store-for-config.js'
 import { FieldCheck } from './core/field-check.js'
 
@@ -166,7 +166,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     cache,
     coherence: cache ? new CacheCoherence(store, cache, { invalidated: (kind) => metrics.cacheInvalidated(kind) }) : undefined,
     // An update holds its customer's lease at most its deadline plus a margin (shared-lease.ts).
-    lease: store.status().mode === 'local' ? undefined : new SharedLease(store, { leaseMs: config.resilience.requestDeadlineMs + LEASE_MARGIN_MS }),
+    lease: !isShared(store) ? undefined : new SharedLease(store, { leaseMs: config.resilience.requestDeadlineMs + LEASE_MARGIN_MS }),
     dedup:
       config.idempotency.createWindowSeconds > 0
         ? new CreateDedup({
@@ -174,7 +174,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
             maxEntries: config.idempotency.maxEntries,
             maxBytes: config.idempotency.maxBytes,
             // Several instances: a repeat landing on another one is recognized there too.
-            ...(store.status().mode === 'local'
+            ...(!isShared(store)
               ? {}
               : {
                   shared: new SharedCreates(store, {

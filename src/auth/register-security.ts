@@ -13,7 +13,7 @@ import { authHook } from './auth-hook.js'
 import type { Authenticator } from './authenticator.js'
 import { RateLimiter, type RateLimits } from './rate-limit.js'
 import { SharedRateLimiter } from './shared-rate-limit.js'
-import type { SharedStore } from '../core/shared-store.js'
+import { isShared, type SharedStore } from '../core/shared-store.js'
 import { guardTokenEndpoint } from './token-guard.js'
 
 export interface Security {
@@ -32,7 +32,7 @@ export async function registerSecurity(app: FastifyInstance, auth: Authenticator
     if (opening) route.config = { ...route.config, auth: 'none' }
   })
   let limiter: RateLimits | undefined
-  if (config.rateLimit.enabled) limiter = store !== undefined && store.status().mode !== 'local' ? new SharedRateLimiter(store, config.rateLimit) : new RateLimiter(config.rateLimit)
+  if (config.rateLimit.enabled) limiter = isShared(store) ? new SharedRateLimiter(store, config.rateLimit) : new RateLimiter(config.rateLimit)
   app.addHook('onRequest', authHook(auth, limiter))
   // A scope of its own, so the guard's hooks run around the token routes only.
   await app.register(async (scope) => {

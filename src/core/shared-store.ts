@@ -53,3 +53,8 @@ export interface SharedStore {
   subscribe(topic: string, onMessage: (message: string) => void, onGap: () => void): void
   close(): Promise<void>
 }
+
+/** Whether `store` is configured to share state with other instances (Redis), reachable or not. */
+export function isShared(store: SharedStore | undefined): store is SharedStore {
+  return store !== undefined && store.status().mode !== 'local'
+}

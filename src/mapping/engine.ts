@@ -211,14 +211,25 @@ function valueWriter(row: FieldRowModel, spi: Path): WriteRow {
   }
 }
 
+const ABSENT = Symbol('absent')
+const CLEARED = Symbol('cleared')
+
+/**
+ * A structured row's source value, once the absent / clear rules are applied: ABSENT (nothing
+ * written), CLEARED (`""`, written as `""` at `crm`), else the value to map.
+ */
+function structured(src: unknown, spi: Path, dst: Obj, crm: Target, stored: Stored | undefined): unknown {
+  const v = getAt(src, spi.segments)
+  if (v === undefined || v === null) return ABSENT
+  if (v !== '') return v
+  put(dst, crm, '', stored)
+  return CLEARED
+}
+
 function objectWriter(sub: CompiledTable, spi: Path, crm: Target): WriteRow {
   return (src, dst, stored) => {
-    const v = getAt(src, spi.segments)
-    if (v === undefined || v === null) return false
-    if (v === '') {
-      put(dst, crm, '', stored)
-      return true
-    }
+    const v = structured(src, spi, dst, crm, stored)
+    if (v === ABSENT || v === CLEARED) return v === CLEARED
     if (!isObject(v)) throw new MappingValueError(spi.text, 'expected an object')
     const out: Obj = {}
     try {
@@ -234,12 +245,8 @@ function objectWriter(sub: CompiledTable, spi: Path, crm: Target): WriteRow {
 
 function listWriter(sub: CompiledTable, spi: Path, crm: Target): WriteRow {
   return (src, dst, stored) => {
-    const v = getAt(src, spi.segments)
-    if (v === undefined || v === null) return false
-    if (v === '') {
-      put(dst, crm, '', stored)
-      return true
-    }
+    const v = structured(src, spi, dst, crm, stored)
+    if (v === ABSENT || v === CLEARED) return v === CLEARED
     if (!Array.isArray(v)) throw new MappingValueError(spi.text, 'expected a list')
     const list: Obj[] = []
     v.forEach((item: unknown, i) => {

@@ -4,6 +4,7 @@
  * expire by the clock (`Date.now`, so tests' fake clocks apply); the oldest go first beyond
  * `maxEntries`, so a flood of keys cannot grow it without bound.
  */
+import { reserveSlot } from '../core/resilience/pacer.js'
 import type { SharedStore, SlotReservation, StoreStatus } from '../core/shared-store.js'
 
 interface Entry {
@@ -66,20 +67,12 @@ export class MemoryStore implements SharedStore {
   }
 
   reserveSlot(key: string, calls: number, perMs: number, maxWaitMs: number): Promise<SlotReservation> {
-    const now = Date.now()
     let slots = this.#slots.get(key)
     if (slots === undefined) {
       slots = []
       this.#slots.set(key, slots)
     }
-    while (slots.length > 0 && (slots[0] ?? 0) <= now - perMs) slots.shift()
-    const last = slots[slots.length - 1] ?? now
-    const windowFull = slots.length >= calls ? (slots[slots.length - calls] ?? now) + perMs : now
-    const slot = Math.max(now, last, windowFull)
-    if (slot - now > maxWaitMs) return Promise.resolve({ reserved: false, waitMs: slot - now })
-    slots.push(slot)
-    if (slots.length > calls) slots.shift()
-    return Promise.resolve({ reserved: true, waitMs: slot - now })
+    return Promise.resolve(reserveSlot(slots, Date.now(), calls, perMs, maxWaitMs))
   }
 
   removeIf(key: string, value: string): Promise<void> {

@@ -37,6 +37,24 @@ function checkRate(rate: CallRate): void {
   if (!(Number.isInteger(rate.calls) && rate.calls >= 1 && rate.perMs >= 1)) throw new Error(`bad call rate: ${rate.calls} per ${rate.perMs} ms`)
 }
 
+/**
+ * The sliding window's next slot: the latest of now, the last slot granted, and the slot
+ * `calls` back plus `perMs`. `slots` (granted times, ascending) is trimmed to the window and,
+ * when the slot is granted (at most `maxWaitMs` away), takes it. The one algorithm of both
+ * pacers: this process's (below) and the in-process store's (src/state/memory-store.ts); the
+ * Redis store runs the same steps as a script.
+ */
+export function reserveSlot(slots: number[], now: number, calls: number, perMs: number, maxWaitMs: number): { reserved: boolean; waitMs: number } {
+  while (slots.length > 0 && (slots[0] ?? 0) <= now - perMs) slots.shift()
+  const last = slots[slots.length - 1] ?? now
+  const windowFull = slots.length >= calls ? (slots[slots.length - calls] ?? now) + perMs : now
+  const slot = Math.max(now, last, windowFull)
+  if (slot - now > maxWaitMs) return { reserved: false, waitMs: slot - now }
+  slots.push(slot)
+  if (slots.length > calls) slots.shift()
+  return { reserved: true, waitMs: slot - now }
+}
+
 export class Pacer implements Pacing {
   readonly #rate: CallRate
   /** Granted slot times (ms), ascending; at most `calls`, some possibly in the future. */
@@ -49,15 +67,10 @@ export class Pacer implements Pacing {
 
   async take(signal: AbortSignal, deadlineAt: number | undefined): Promise<void> {
     const now = Date.now()
-    const { calls, perMs } = this.#rate
-    while (this.#slots.length > 0 && (this.#slots[0] ?? 0) <= now - perMs) this.#slots.shift()
-    const last = this.#slots[this.#slots.length - 1] ?? now
-    const windowFull = this.#slots.length >= calls ? (this.#slots[this.#slots.length - calls] ?? now) + perMs : now
-    const slot = Math.max(now, last, windowFull)
-    if (deadlineAt !== undefined && slot > deadlineAt) throw refusal(this.#rate, slot - now)
-    this.#slots.push(slot)
-    if (this.#slots.length > calls) this.#slots.shift()
-    if (slot > now) await sleep(slot - now, signal)
+    const maxWaitMs = deadlineAt === undefined ? Number.POSITIVE_INFINITY : deadlineAt - now
+    const { reserved, waitMs } = reserveSlot(this.#slots, now, this.#rate.calls, this.#rate.perMs, maxWaitMs)
+    if (!reserved) throw refusal(this.#rate, waitMs)
+    if (waitMs > 0) await sleep(waitMs, signal)
   }
 }
 

@@ -26,7 +26,7 @@ import { abortReason, waitFor } from '../wait-for.js'
 import { BreakerSet, type BreakerOptions, type BreakerState, type Operation } from './breakers.js'
 import { CircuitOpen, toGatewayError } from './failure-policy.js'
 import { Pacer, SharedPacer, type Pacing } from './pacer.js'
-import type { SharedStore } from '../shared-store.js'
+import { isShared, type SharedStore } from '../shared-store.js'
 import { withRetries, type RetryOptions } from './retry.js'
 
 export interface UpstreamObserver {
@@ -81,7 +81,7 @@ export class ResilientAdapter implements CrmAdapter {
       const op = OPERATION_OF[method]
       // A CRM's rate is per account: with a shared store, every instance takes its slots from one window.
       const store = options.store
-      this.#pacers[op] = store !== undefined && store.status().mode !== 'local' ? new SharedPacer(store, `pace:${inner.name}:${op}`, rate) : new Pacer(rate)
+      this.#pacers[op] = isShared(store) ? new SharedPacer(store, `pace:${inner.name}:${op}`, rate) : new Pacer(rate)
     }
     const lookup = inner.uniqueLookup
     if (lookup) {
