@@ -1,27 +1,34 @@
 /**
  * Three gateway PROCESSES (`src/main.ts`, as `npm start` runs it, each configured by its own
- * file) over one demo CRM and one Redis of the test's own, the test's POS spreading its calls
- * across them over real HTTP (README, "Running several instances"):
+ * file) over one CRM and one Redis of the test's own, the test's POS spreading its calls
+ * across them over real HTTP (README, "Running several instances"). Twice: over the demo CRM
+ * (which versions its records) and over the HubSpot double (which has no optimistic
+ * concurrency: the gateway's shared lease is the only guard of an append). Each time:
  * - a 30-create retry storm makes one customer, reaching the CRM once;
  * - an update through one process is answered by the others (the delay is reported);
  * - 50 concurrent address appends across the processes keep 50 addresses;
- * - Redis killed mid-test: every request still answered, /readyz 200 and degraded; Redis back:
- *   the processes rejoin by themselves and are coherent again.
+ * - a client's rate limit is counted over the three: 45 requests, limit 30 → 15 × 429.
+ * Over the demo CRM also: Redis killed mid-test, every request still answered, /readyz 200 and
+ * degraded; Redis back: the processes rejoin by themselves and are coherent again.
  */
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { stringify } from 'yaml'
 import { startFaultProxy } from '../fakes/fault-proxy.js'
 import { startDemoCrm, TEST_API_KEY } from '../demo-crm/fixtures/harness.js'
 import { TEST_CLIENT_ID, TEST_SECRET } from '../helpers/build-test-app.js'
 import { configFileWriter } from '../helpers/config-files.js'
+import { HUBSPOT_TOKEN, startHubSpot } from '../helpers/gateway-over-hubspot.js'
 import { posCall as call } from '../helpers/pos-call.js'
-import { ownRedis } from '../helpers/redis.js'
+import { ownRedis, type OwnRedis } from '../helpers/redis.js'
 import { example } from '../helpers/spi-examples.js'
 import { until } from '../helpers/until.js'
 
 const SPI = '/endpoint/sa/customers'
 const write = configFileWriter('processes-')
+
+/** A second POS client, whose own limit is 30 requests a minute (auth.clients[].rateLimitMaxRequests). */
+const LIMITED = { id: 'limited-pos', secret: 'limited-secret-0123456789abcdef' }
 
 interface TestLike {
   teardown(fn: () => unknown): void
@@ -58,38 +65,52 @@ async function startProcess(t: TestLike, name: string, config: Record<string, un
   })
 }
 
-const stateOf = async (base: string): Promise<string> => ((await call('GET', `${base}/readyz`)).json as { state: { mode: string } }).state.mode
-
-t.test('three gateway processes, one demo CRM, one Redis', async (t) => {
-  const redis = await ownRedis(t)
-  if (redis === undefined) return
-  const crm = await startDemoCrm(t)
-  // Between the gateways and the CRM, to count the calls that reach it.
-  const proxy = await startFaultProxy({ target: crm.baseUrl })
-  t.teardown(() => proxy.close())
-  const config = (port: number) => ({
-    server: { port },
-    crm: { adapter: 'demo-crm', baseUrl: proxy.url, options: { apiKey: TEST_API_KEY } },
-    auth: { clients: [{ id: TEST_CLIENT_ID, method: 'header', header: 'x-api-key', secrets: [TEST_SECRET] }] },
+/** Three processes over `crm` sharing `redis`; their base URLs, once each says its state is shared. */
+async function threeProcesses(t: Test, crm: Record<string, unknown>, redis: OwnRedis): Promise<string[]> {
+  const config = {
+    server: { port: 0 },
+    crm,
+    auth: {
+      clients: [
+        { id: TEST_CLIENT_ID, method: 'header', header: 'x-api-key', secrets: [TEST_SECRET] },
+        { id: LIMITED.id, method: 'header', header: 'x-api-key', secrets: [LIMITED.secret], rateLimitMaxRequests: 30 }
+      ]
+    },
     state: { redis: { url: redis.url, keyPrefix: redis.prefix } },
     log: { level: 'warn' }
-  })
-  const bases = await Promise.all(['a', 'b', 'c'].map((name) => startProcess(t, name, config(0))))
+  }
+  const bases = await Promise.all(['a', 'b', 'c'].map((name) => startProcess(t, name, config)))
+  for (const base of bases) t.equal(await stateOf(base), 'shared', `${base}: state shared`)
+  return bases
+}
+
+const stateOf = async (base: string): Promise<string> => ((await call('GET', `${base}/readyz`)).json as { state: { mode: string } }).state.mode
+const idOf = (answer: { json: unknown }): string => (answer.json as { customer: { profile: { customerId: string } } }).customer.profile.customerId
+
+/** What a scenario needs to know of the CRM under the processes. */
+interface CrmUnder {
+  /** Creates that reached the CRM since the last reset. */
+  creates(): number
+  resetCounts(): void
+  /** The addresses the CRM stores for customer `id`. */
+  addresses(id: string): Promise<number>
+}
+
+/** The scenarios every CRM gets, the POS round-robin over the processes. */
+async function scenarios(t: Test, bases: string[], crm: CrmUnder): Promise<string> {
   const spi = bases.map((b) => `${b}${SPI}`)
   const on = (i: number): string => spi[i % spi.length] as string
-  for (const base of bases) t.equal(await stateOf(base), 'shared', `${base}: state shared`)
 
   await t.test('a retry storm of 30 creates makes one customer, one CRM call', async (t) => {
-    proxy.resetCounters()
+    crm.resetCounts()
     const body = example('1-create-with-loyalty.request')
     const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => call('POST', on(i), body)))
     t.same([...new Set(answers.map((a) => a.status))], [200])
-    t.equal(new Set(answers.map((a) => (a.json as { customer: { profile: { customerId: string } } }).customer.profile.customerId)).size, 1, 'one customer')
-    t.equal(proxy.forwardedRequests().filter((r) => r.method === 'POST').length, 1, 'created by one CRM call')
+    t.equal(new Set(answers.map(idOf)).size, 1, 'one customer')
+    t.equal(crm.creates(), 1, 'created by one CRM call')
   })
 
-  const created = await call('POST', on(0), { customer: { profile: { firstName: 'Pat', lastName: 'Process', email: 'pat.process@example.com' } } })
-  const id = (created.json as { customer: { profile: { customerId: string } } }).customer.profile.customerId
+  const id = idOf(await call('POST', on(0), { customer: { profile: { firstName: 'Pat', lastName: 'Process', email: 'pat.process@example.com' } } }))
   const nameOn = async (i: number): Promise<string> => ((await call('GET', `${on(i)}/${id}`)).json as { customer: { profile: { firstName: string } } }).customer.profile.firstName
 
   await t.test('an update through one process is answered by the others', async (t) => {
@@ -110,10 +131,37 @@ t.test('three gateway processes, one demo CRM, one Redis', async (t) => {
     const address = (i: number) => ({ addressLine1: `${i} Mission St`, city: 'San Francisco', state: 'CA', postalCode: '94105', countryCode: 'US' })
     const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => call('PUT', on(i), { customer: { profile: { customerId: id }, addressList: [address(i)] } })))
     t.same([...new Set(answers.map((a) => a.status))], [200])
-    const crmRecord = (await (await fetch(`${crm.baseUrl}/api/v1/contacts/${id}`, { headers: { 'x-api-key': TEST_API_KEY } })).json()) as { ADDRESSES?: unknown[] }
-    t.equal(crmRecord.ADDRESSES?.length, 50, 'none lost (the demo CRM versions its records: the CRM check guards)')
+    t.equal(await crm.addresses(id), 50, 'none lost')
   })
 
+  await t.test("a client's rate limit is counted over the processes", async (t) => {
+    const auth = { 'x-api-key': LIMITED.secret }
+    const answers = await Promise.all(Array.from({ length: 45 }, (_, i) => call('GET', `${on(i)}/${id}`, undefined, auth)))
+    t.equal(answers.filter((a) => a.status === 429).length, 15, '30 of 45 answered, 15 refused')
+    t.equal(answers.filter((a) => a.status === 200).length, 30)
+  })
+  return id
+}
+
+t.test('three gateway processes, one demo CRM, one Redis', async (t) => {
+  const redis = await ownRedis(t)
+  if (redis === undefined) return
+  const demo = await startDemoCrm(t)
+  // Between the gateways and the CRM, to count the calls that reach it.
+  const proxy = await startFaultProxy({ target: demo.baseUrl })
+  t.teardown(() => proxy.close())
+  const bases = await threeProcesses(t, { adapter: 'demo-crm', baseUrl: proxy.url, options: { apiKey: TEST_API_KEY } }, redis)
+  const id = await scenarios(t, bases, {
+    creates: () => proxy.forwardedRequests().filter((r) => r.method === 'POST').length,
+    resetCounts: () => proxy.resetCounters(),
+    addresses: async (id) => {
+      const record = (await (await fetch(`${demo.baseUrl}/api/v1/contacts/${id}`, { headers: { 'x-api-key': TEST_API_KEY } })).json()) as { ADDRESSES?: unknown[] }
+      return record.ADDRESSES?.length ?? 0
+    }
+  })
+
+  const spi = bases.map((b) => `${b}${SPI}`)
+  const nameOn = async (i: number): Promise<string> => ((await call('GET', `${spi[i]}/${id}`)).json as { customer: { profile: { firstName: string } } }).customer.profile.firstName
   await t.test('Redis killed mid-test: every request answered; back: rejoined and coherent', async (t) => {
     await redis.stop()
     const during = await Promise.all([
@@ -131,7 +179,22 @@ t.test('three gateway processes, one demo CRM, one Redis', async (t) => {
     for (const base of bases) t.ok(await until(async () => (await stateOf(base)) === 'shared', 10_000), `${base} rejoined by itself`)
     await new Promise((resolve) => setTimeout(resolve, 300)) // subscriptions follow the connections
     await Promise.all([nameOn(1), nameOn(2)])
-    t.equal((await call('PUT', on(0), { customer: { profile: { customerId: id, firstName: 'Back' } } })).status, 200)
+    t.equal((await call('PUT', spi[0] as string, { customer: { profile: { customerId: id, firstName: 'Back' } } })).status, 200)
     t.ok(await until(async () => (await nameOn(1)) === 'Back' && (await nameOn(2)) === 'Back', 2000), 'coherent again')
+  })
+})
+
+t.test('three gateway processes, one HubSpot portal (the double), one Redis', async (t) => {
+  const redis = await ownRedis(t)
+  if (redis === undefined) return
+  // Appends at once spend HubSpot's burst limit; the test is about the gateway's guard, not the quota.
+  const hubspot = await startHubSpot(t, { burstRateLimit: { max: 100_000, windowMs: 10_000 } })
+  let seen = 0
+  const bases = await threeProcesses(t, { adapter: 'hubspot', baseUrl: hubspot.url, options: { accessToken: HUBSPOT_TOKEN } }, redis)
+  await scenarios(t, bases, {
+    creates: () => hubspot.requests.slice(seen).filter((r) => r.method === 'POST' && r.url === '/crm/v3/objects/contacts').length,
+    resetCounts: () => (seen = hubspot.requests.length),
+    // As HubSpot stores it (mappings/hubspot.yaml: the list as JSON in clienteling_addresses).
+    addresses: async (id) => (JSON.parse(hubspot.contacts.get(id)?.properties.get('clienteling_addresses') ?? '[]') as unknown[]).length
   })
 })

@@ -10,10 +10,11 @@ export interface PosAnswer {
   readonly json: any
 }
 
-export async function posCall(method: string, url: string, body?: unknown): Promise<PosAnswer> {
+/** `auth` replaces the test client's authentication header (another client's). */
+export async function posCall(method: string, url: string, body?: unknown, auth: Readonly<Record<string, string>> = AUTH_HEADERS): Promise<PosAnswer> {
   const res = await fetch(url, {
     method,
-    headers: body === undefined ? { ...AUTH_HEADERS } : { ...AUTH_HEADERS, 'content-type': 'application/json' },
+    headers: body === undefined ? { ...auth } : { ...auth, 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body)
   })
   const text = await res.text()
