@@ -31,6 +31,8 @@ import { SharedLease } from './core/shared-lease.js'
 import { isShared, type SharedStore } from './core/shared-store.js'
 import { sharedStoreFor } from './state/store-for-config.js'
 import { FieldCheck } from './core/field-check.js'
+import type { Tracing } from './observability/tracing.js'
+import { traceRequests } from './http/request-spans.js'
 
 export interface AppDeps {
   readonly config: GatewayConfig
@@ -43,6 +45,8 @@ export interface AppDeps {
   readonly now?: () => number
   /** The shared store, instead of the one the config names (tests). */
   readonly store?: SharedStore
+  /** Traces, when the environment asks for them (src/observability/tracing.ts); none by default. */
+  readonly tracing?: Tracing
 }
 
 /**
@@ -94,7 +98,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onClose', async () => {
     await store.close()
   })
-  const adapter = new ResilientAdapter(crm, { breaker, retry, maxRetryAfterSeconds, log, observer: metrics.upstreamObserver(), store })
+  const tracing = deps.tracing
+  const adapter = new ResilientAdapter(crm, { breaker, retry, maxRetryAfterSeconds, log, observer: metrics.upstreamObserver(), store, tracer: tracing?.tracer })
+  if (tracing) {
+    traceRequests(app, tracing.tracer)
+    // Last, after the requests' spans have ended: what is buffered is exported.
+    app.addHook('onClose', async () => {
+      await tracing.shutdown()
+    })
+  }
   let closing = false
   app.addHook('preClose', async () => {
     closing = true

@@ -5,12 +5,14 @@
  */
 import type { FastifyInstance } from 'fastify'
 import type { GatewayConfig } from './config/config-schema.js'
-import { mappingFileFor } from './config/project-root.js'
+import { mappingFileFor, packageVersion } from './config/project-root.js'
 import { buildApp } from './app.js'
 import { LiveMapping } from './mapping/live-mapping.js'
 import { MappingTableError } from './mapping/index.js'
 import type { Logger } from './core/logger.js'
 import { resolveAdapterFactory } from '../adapters/index.js'
+import { trace } from '@opentelemetry/api'
+import { startTracing } from './observability/tracing.js'
 
 export interface StartedGateway {
   readonly app: FastifyInstance
@@ -34,11 +36,18 @@ export async function startGateway(config: GatewayConfig): Promise<StartedGatewa
   const logRef: { current?: Logger } = {}
   const mapper = await LiveMapping.load(mappingFile, {
     // A CRM value the table cannot read is left out of the answer; say so, without the value.
-    onReadIssue: (issue) => logRef.current?.warn({ mappingIssue: issue }, 'unreadable CRM value left out')
+    onReadIssue: (issue) => {
+      logRef.current?.warn({ mappingIssue: issue }, 'unreadable CRM value left out')
+      // The request being answered, when tracing is on (its span is the current one).
+      trace.getActiveSpan()?.addEvent('mapping.read_issue', { 'mapping.field': issue.field, 'mapping.crm_field': issue.crmField, 'mapping.reason': issue.reason })
+    }
   })
+  // Off unless the OTEL_* environment asked for it (config/otel-env.ts).
+  const tracing = startTracing(config.tracing, packageVersion())
   const app = await buildApp({
     config,
     mapper,
+    tracing,
     adapter: (log) =>
       factory({
         baseUrl: config.crm.baseUrl,
@@ -49,6 +58,8 @@ export async function startGateway(config: GatewayConfig): Promise<StartedGatewa
       })
   })
   logRef.current = app.log
+  // Its origin only: a URL may carry credentials.
+  if (tracing) app.log.info({ tracesTo: URL.canParse(tracing.endpoint) ? new URL(tracing.endpoint).origin : 'unparsable' }, 'exporting traces over OTLP')
   for (const warning of mapper.current.warnings) app.log.warn({ mappingWarning: warning }, 'mapping table warning (the table is in force)')
   const address = await app.listen({ host: config.server.host, port: config.server.port })
   return { app, url: address, mappingFile, mapping: mapper }

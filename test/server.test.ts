@@ -1,11 +1,13 @@
 /**
  * Starting the gateway from a config (what npm start does after loading it): the adapter from
  * the registry, the mapping table from mappings/, listening; start-up refusals; and a mapping
- * table reloaded by SIGHUP without a restart (an invalid edit keeps the running table).
+ * table reloaded by SIGHUP without a restart (an invalid edit keeps the running table); traces
+ * when `tracing.endpoint` is set.
  */
 import t from 'tap'
 import { copyFile, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { createServer } from 'node:http'
 import type { FastifyInstance } from 'fastify'
 import { startGateway, reloadMappingOnSignal } from '../src/server.js'
 import { validateConfig } from '../src/config/load-config.js'
@@ -14,6 +16,8 @@ import { MappingTableError } from '../src/mapping/index.js'
 import type { Customer } from '../src/spi/customer-schema.js'
 import { TEST_API_KEY, startDemoCrm, tempDir } from './demo-crm/fixtures/harness.js'
 import { AUTH_HEADERS, TEST_CLIENT_ID, TEST_SECRET } from './helpers/build-test-app.js'
+import { listenOnLoopback } from './helpers/loopback-server.js'
+import { attributesOf, startCollector } from './helpers/otlp-collector.js'
 
 const auth = { clients: [{ id: TEST_CLIENT_ID, method: 'header', header: 'x-api-key', secrets: [TEST_SECRET] }] }
 
@@ -96,4 +100,27 @@ t.test('SIGHUP reloads the mapping table; an invalid edit keeps the running one'
   await done
   t.equal(events.at(-1), 'mapping table reload refused; the previous table stays in force')
   t.ok(gw.mapping.current.readFields.includes('NICKNAME'), 'the running table stayed')
+})
+
+t.test('traces when configured: a value the table cannot read is an event on its request', async (t) => {
+  const collector = await startCollector(t)
+  // A CRM (the demo CRM's API, demo-crm/API.md) holding a birth date no table row can read.
+  const crmUrl = await listenOnLoopback(
+    t,
+    createServer((req, res) => {
+      req.resume()
+      res.writeHead(200, { 'content-type': 'application/json', etag: '"1"' }).end(JSON.stringify({ CONTACT_ID: 'C00000042', FIRST_NAME: 'Ines', EMAIL: 'ines@example.com', BIRTH_DATE: '31st of May', VERSION: 1 }))
+    })
+  )
+  // As loadConfig sets it from OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (test/config/otel-env.test.ts).
+  const gw = await startGateway({ ...config(crmUrl), tracing: { endpoint: collector.url, serviceName: 'clienteling-gateway' } })
+  const res = await fetch(`${gw.url}/endpoint/sa/customers/C00000042`, { headers: AUTH_HEADERS })
+  t.equal(res.status, 200)
+  t.notOk(((await res.json()) as { customer: { profile: Record<string, unknown> } }).customer.profile['birthday'], 'the unreadable value is left out')
+  await gw.app.close() // the app's close exports what is buffered
+  const [span] = collector.spans().filter((s) => s.name === 'GET /endpoint/sa/customers/:customerId')
+  const events = span?.events?.map((e) => ({ name: e.name, ...attributesOf(e) }))
+  t.match(events, [{ name: 'mapping.read_issue', 'mapping.field': 'profile.birthday', 'mapping.crm_field': 'BIRTH_DATE', 'mapping.reason': String }])
+  t.equal(events?.length, 1)
+  t.notMatch(collector.bodies().join(''), /31st of May/, 'without the value')
 })

@@ -21,6 +21,7 @@
 import http from 'node:http'
 import https from 'node:https'
 import axios from 'axios'
+import { context, propagation } from '@opentelemetry/api'
 import type { AxiosInstance, AxiosRequestConfig, AxiosResponse } from 'axios'
 import type { Logger } from '../../src/core/logger.js'
 import { classifyTransportFailure } from './http-failure.js'
@@ -117,6 +118,10 @@ export type SignalledRequest = AxiosRequestConfig & { readonly signal: AbortSign
  * statuses); rejects with a CrmFailure (timeout, unreachable, interrupted…), or with the error
  * itself when it is no transport failure (a bug of ours). Logs `{op, status, durationMs}` or
  * `{op, failure, durationMs}` at debug level: no URL (ids, search values), no body, no header.
+ *
+ * With tracing on (the gateway's, src/observability/tracing.ts), the request carries the
+ * current CRM attempt's W3C `traceparent` (https://www.w3.org/TR/trace-context/), so a CRM
+ * that traces joins the POS's trace. Off, nothing is added.
  */
 export async function sendRequest(
   client: HttpClient,
@@ -126,7 +131,7 @@ export async function sendRequest(
   const started = performance.now()
   const durationMs = (): number => Math.round(performance.now() - started)
   try {
-    const response = await client.http.request<string>(request)
+    const response = await client.http.request<string>(withTraceContext(request))
     meta.log.debug({ op: meta.op, status: response.status, durationMs: durationMs() }, 'crm call')
     return response
   } catch (err) {
@@ -134,4 +139,12 @@ export async function sendRequest(
     meta.log.debug({ op: meta.op, failure: failure?.kind ?? 'not a transport failure', durationMs: durationMs() }, 'crm call failed')
     throw failure ?? err
   }
+}
+
+/** The request with the current trace context's headers, or itself when there is none. */
+function withTraceContext(request: SignalledRequest): SignalledRequest {
+  const carrier: Record<string, string> = {}
+  propagation.inject(context.active(), carrier)
+  if (carrier['traceparent'] === undefined) return request
+  return { ...request, headers: { ...(request.headers as Record<string, string> | undefined), ...carrier } }
 }

@@ -237,6 +237,19 @@ export const ConfigSchema = Type.Object(
       },
       { default: {}, additionalProperties: false }
     ),
+    /**
+     * Traces over OTLP/HTTP (README § Traces). Set by the standard OpenTelemetry environment
+     * (config/otel-env.ts): off unless it names an endpoint or asks for OTLP.
+     */
+    tracing: Type.Object(
+      {
+        /** Where spans are exported (…/v1/traces); '' = tracing off. */
+        endpoint: Type.String({ default: '', pattern: '^(https?://[^\\s]+)?$', description: 'from OTEL_EXPORTER_OTLP_TRACES_ENDPOINT / OTEL_EXPORTER_OTLP_ENDPOINT / OTEL_TRACES_EXPORTER; empty: off' }),
+        /** env OTEL_SERVICE_NAME */
+        serviceName: Type.String({ default: 'clienteling-gateway', minLength: 1, maxLength: 200 })
+      },
+      { default: {}, additionalProperties: false }
+    ),
     /** Requests each authenticated client may make per window (429 with Retry-After beyond). */
     rateLimit: Type.Object(
       {
@@ -278,6 +291,7 @@ export const ENV_KEYS = {
   GATEWAY_MODE: 'auth.mode',
   AUTH_TOKEN_TTL_SECONDS: 'auth.tokenTtlSeconds',
   REDIS_URL: 'state.redis.url',
+  OTEL_SERVICE_NAME: 'tracing.serviceName',
   RATE_LIMIT_ENABLED: 'rateLimit.enabled',
   RATE_LIMIT_MAX_REQUESTS: 'rateLimit.maxRequests',
   RATE_LIMIT_WINDOW_SECONDS: 'rateLimit.windowSeconds',

@@ -8,6 +8,7 @@ import { Value } from 'typebox/value'
 import { parse as parseYaml } from 'yaml'
 import { ConfigSchema, ENV_KEYS, type GatewayConfig, type SecretRef } from './config-schema.js'
 import { describeAllowed } from './describe-schema.js'
+import { tracesEndpoint } from './otel-env.js'
 import { authConfigProblems } from '../auth/auth-config.js'
 import { isPlainObject } from '../core/plain-object.js'
 
@@ -40,6 +41,11 @@ export function loadConfig(env: Env = process.env, overrides: unknown = undefine
       setPath(raw, key, value)
       origins.set(key, `env ${name}`)
     }
+  }
+  const traces = tracesEndpoint(env)
+  if (traces !== undefined) {
+    setPath(raw, 'tracing.endpoint', traces)
+    origins.set('tracing.endpoint', 'env OTEL_*')
   }
   if (overrides !== undefined) mergeInto(raw, overrides, 'overrides', origins, '')
   return validateConfig(raw, origins, env)

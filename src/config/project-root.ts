@@ -2,7 +2,7 @@
  * The project's root folder (where package.json and mappings/ live), found from this file's
  * location so it is the same whether the code runs from src/ (tests) or dist/src/ (npm start).
  */
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -21,4 +21,14 @@ export const PROJECT_ROOT = findRoot()
 /** The mapping table for an adapter: the configured file, or mappings/<adapter>.yaml. */
 export function mappingFileFor(adapter: string, configured: string): string {
   return configured ? resolve(configured) : join(PROJECT_ROOT, 'mappings', `${adapter}.yaml`)
+}
+
+/** The version in the project's package.json (npm's environment is not there under `node dist/…`). */
+export function packageVersion(root: string = PROJECT_ROOT): string {
+  try {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version?: unknown }
+    return typeof pkg.version === 'string' ? pkg.version : '0.0.0'
+  } catch {
+    return '0.0.0'
+  }
 }

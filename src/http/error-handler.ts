@@ -11,10 +11,12 @@ import { GatewayError, isGatewayError, retryAfterOf, type ErrorCode } from '../s
 import { localizeError } from '../spi/localize-error.js'
 import type { Reason } from '../spi/messages.js'
 import { pickLanguage } from './locale.js'
+import { requestSpan } from './request-spans.js'
 
 export function sendError(error: GatewayError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const retryAfter = retryAfterOf(error)
   if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter))
+  requestSpan(request)?.setAttribute('error.type', error.code)
   if (error.status === 401) return reply.code(401).send()
   const lang = pickLanguage(request.headers['accept-language'])
   return reply.code(error.status).type('application/json; charset=utf-8').send(localizeError(error, lang))
@@ -22,6 +24,9 @@ export function sendError(error: GatewayError, request: FastifyRequest, reply: F
 
 export function errorHandler(err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const error = toGatewayError(err)
+  // A value the mapping table refused: the row's SPI field (never the value) on the trace.
+  const field = (err as { field?: unknown }).field
+  if (err.name === 'MappingValueError' && typeof field === 'string') requestSpan(request)?.addEvent('mapping.value_refused', { 'mapping.field': field })
   if (error.status >= 500) {
     // The POS gets a plain message; the log gets the cause (never the request body).
     request.log.error({ err, errorCode: error.code }, 'request failed')

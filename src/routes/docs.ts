@@ -11,28 +11,16 @@
  * the token endpoint's, says its own), the security schemes of the configured POS clients
  * (openapi-security.ts), which every operation needs one of unless it says otherwise.
  */
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { GatewayConfig } from '../config/config-schema.js'
-import { PROJECT_ROOT } from '../config/project-root.js'
+import { packageVersion } from '../config/project-root.js'
 import { spiSecurity } from './openapi-security.js'
 
 export interface Docs {
   /** Adds /openapi.json and /docs. */
   serve(): Promise<void>
-}
-
-/** The version in the project's package.json (npm's environment is not there under `node dist/…`). */
-function packageVersion(root: string = PROJECT_ROOT): string {
-  try {
-    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version?: unknown }
-    return typeof pkg.version === 'string' ? pkg.version : '0.0.0'
-  } catch {
-    return '0.0.0'
-  }
 }
 
 export async function registerDocs(app: FastifyInstance, config: Pick<GatewayConfig, 'spi' | 'auth'>): Promise<Docs> {

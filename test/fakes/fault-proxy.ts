@@ -18,7 +18,7 @@
  * Counters: `received` counts requests that reached the proxy (a refused or reset-on-connect
  * connection never does); `forwarded` counts requests sent on to the upstream (a `slow` request
  * whose client gave up during the delay never is), and `forwardedRequests()` lists the last
- * 10,000 of them (`keepForwarded`: method, path) so a test can assert which calls the CRM saw;
+ * 10,000 of them (`keepForwarded`: method, path, traceparent) so a test can assert which calls the CRM saw;
  * `connectionsReset` counts connections a `reset-on-connect` fault reset. `pending` counts
  * requests the proxy holds right now (delayed, hanging or being forwarded, and a `late-answer`
  * exchange until the upstream's answer is in, even when its client left); `whenIdle()` waits
@@ -156,6 +156,8 @@ export interface ForwardedRequest {
   readonly method: string
   /** As received, query included, e.g. `/api/v1/contacts?filter=…` (without the target's prefix). */
   readonly path: string
+  /** The W3C trace context the request carried, if any (the gateway's tracing passes it on). */
+  readonly traceparent?: string
 }
 
 export interface FaultProxyOptions {
@@ -534,7 +536,8 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       agent
     })
     forwarded++
-    forwardLog.push({ method: req.method ?? 'GET', path: req.url ?? '/' })
+    const traceparent = req.headers['traceparent']
+    forwardLog.push({ method: req.method ?? 'GET', path: req.url ?? '/', ...(typeof traceparent === 'string' ? { traceparent } : {}) })
     if (forwardLog.length > keepForwarded) forwardLog.shift()
     upstreams.add(upstream)
     upstream.once('close', () => upstreams.delete(upstream))

@@ -14,6 +14,7 @@ import type { GatewayConfig } from '../../src/config/config-schema.js'
 import { validateConfig } from '../../src/config/load-config.js'
 import { MemoryCrm, identityMapper } from './memory-crm.js'
 import { checkAnswers, type AnswerCheck } from './answer-check.js'
+import type { Tracing } from '../../src/observability/tracing.js'
 
 export const TEST_CLIENT_ID = 'test-pos'
 export const TEST_SECRET = 'test-secret-0123456789abcdef'
@@ -36,6 +37,8 @@ export interface TestAppOptions {
   /** The app's clock, for token expiry. */
   readonly now?: () => number
   readonly crm?: MemoryCrm
+  /** Traces exported (test/helpers/otlp-collector.ts); default none. */
+  readonly tracing?: Tracing
 }
 
 export async function buildTestApp(overrides: Record<string, unknown> = {}, options: TestAppOptions = {}): Promise<TestApp> {
@@ -46,7 +49,8 @@ export async function buildTestApp(overrides: Record<string, unknown> = {}, opti
     adapter: crm,
     mapper: identityMapper,
     logger: options.logger ?? false,
-    ...(options.now ? { now: options.now } : {})
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.tracing ? { tracing: options.tracing } : {})
   })
   const answers = checkAnswers(app)
   await app.ready()

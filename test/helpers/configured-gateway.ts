@@ -7,7 +7,7 @@
  */
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
 import { resolveAdapterFactory } from '../../adapters/index.js'
-import { buildApp } from '../../src/app.js'
+import { buildApp, type AppDeps } from '../../src/app.js'
 import { validateConfig } from '../../src/config/load-config.js'
 import { mappingFileFor } from '../../src/config/project-root.js'
 import type { CrmAdapter } from '../../src/core/port.js'
@@ -48,7 +48,12 @@ export function registryAdapter(
  * The gateway for `crm` (adapter, baseUrl, options, mappingFile…), with the test POS client;
  * `overrides` are the rest of the configuration (and may amend `crm`). Closed with the test.
  */
-export async function startConfiguredGateway(t: Teardown, crm: Record<string, unknown>, overrides: Record<string, unknown> = {}): Promise<Gateway> {
+export async function startConfiguredGateway(
+  t: Teardown,
+  crm: Record<string, unknown>,
+  overrides: Record<string, unknown> = {},
+  deps: Pick<AppDeps, 'tracing'> = {}
+): Promise<Gateway> {
   const config = validateConfig({
     ...overrides,
     crm: { ...crm, ...(overrides['crm'] as object) },
@@ -60,6 +65,7 @@ export async function startConfiguredGateway(t: Teardown, crm: Record<string, un
     config,
     mapper: mapping,
     logger: false,
+    ...deps,
     adapter: (log) =>
       factory({ baseUrl: config.crm.baseUrl, settings: config.crm.options, requestTimeoutMs: config.crm.requestTimeoutMs, log, readFields: () => mapping.readFields })
   })

@@ -1,7 +1,8 @@
 /**
- * Logs carry no personal data and no secret (CONTRACT §7, DESIGN §6): every log line the app
- * writes at trace level is captured while it runs the vendor's three scenarios, searches, bad
- * inputs, refused credentials, token requests, CRM failures and rate limiting — all full of
+ * Logs and traces carry no personal data and no secret (CONTRACT §7, DESIGN §6): every log
+ * line the app writes at trace level, and every span it exports, is captured while it runs the
+ * vendor's three scenarios, searches, bad inputs, refused credentials, token requests, CRM
+ * failures and rate limiting — all full of
  * distinctive names, e-mails, phones, addresses and secrets — and none of those appears. Then
  * a CRM (behind the real demo-crm adapter) answers garbage carrying planted personal data:
  * none of it appears either.
@@ -22,6 +23,7 @@ import { validateConfig } from '../../src/config/load-config.js'
 import { GatewayError } from '../../src/spi/error-catalogue.js'
 import { example } from '../helpers/spi-examples.js'
 import { basicAuth, clientsOfEveryKind } from '../helpers/auth-clients.js'
+import { startCollector, tracingTo } from '../helpers/otlp-collector.js'
 
 const BASE = '/endpoint/sa/customers'
 const SECRETS = {
@@ -61,12 +63,16 @@ function fixtureValues(v: unknown, out: string[] = []): string[] {
 
 const basic = basicAuth
 
-t.test('no personal data and no secret in any log line', async (t) => {
+t.test('no personal data and no secret in any log line or exported span', async (t) => {
   const lines: string[] = []
   const overrides = { auth: { clients: CLIENTS, signingKeys: [SECRETS.signing] }, rateLimit: { maxRequests: 40 } }
   const headerNames = credentialHeaderNames(validateConfig(overrides).auth)
+  // Traces on, exported to a collector: the spans are searched as the log lines are.
+  const collector = await startCollector(t)
+  const tracing = tracingTo(collector)
   const { app, crm } = await buildTestApp(overrides, {
-    logger: { ...loggerOptions('trace', headerNames), stream: { write: (line: string) => void lines.push(line) } }
+    logger: { ...loggerOptions('trace', headerNames), stream: { write: (line: string) => void lines.push(line) } },
+    tracing
   })
   t.teardown(() => app.close())
   const as = {
@@ -205,8 +211,11 @@ t.test('no personal data and no secret in any log line', async (t) => {
     ...fixtureValues(example('3-update-profile-address.request')),
     '4155550142'
   ].flat().filter((n): n is string => typeof n === 'string' && n.length > 0)
+  await tracing.shutdown()
+  const spans = collector.bodies()
+  t.ok(collector.spans().length > 80, `${collector.spans().length} spans exported`)
   const found: string[] = []
-  for (const line of lines) {
+  for (const line of [...lines, ...spans]) {
     const lower = line.toLowerCase()
     for (const needle of needles) {
       const n = needle.toLowerCase()
@@ -216,7 +225,7 @@ t.test('no personal data and no secret in any log line', async (t) => {
     }
     if (/[?&](api_key|email|lastName|firstName|phone|client_secret)=/.test(line)) found.push(`a query string in ${line.slice(0, 300)}`)
   }
-  t.same(found, [], `${needles.length} distinctive values, none in ${lines.length} lines`)
+  t.same(found, [], `${needles.length} distinctive values, none in ${lines.length} lines and ${spans.length} span exports`)
 })
 
 t.test('a CRM answering garbage full of personal data: none of it reaches a log line', async (t) => {

@@ -17,7 +17,11 @@
  * - Pacing: where the adapter declares its CRM's request rate (`callRates`), each attempt first
  *   waits for its slot (./pacer.ts), before the breaker and outside the attempt's budget: a
  *   wait for our own pacing is not the CRM being slow. No slot before the deadline: 429 at once.
+ * - Tracing (when on: src/observability/tracing.ts): each attempt is a span `crm <operation>`,
+ *   child of the request's, with its number and outcome (a breaker refusal is `circuit_open`),
+ *   and is the current span while it runs, so its HTTP request carries it to the CRM.
  */
+import { context, SpanKind, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api'
 import type { CallContext, CallRates, CrmAdapter, CrmPage, CrmRecord, CrmSearchQuery, FieldSchema, UniqueLookup, UpdateOptions } from '../port.js'
 import { isCrmFailure } from '../port.js'
 import type { Logger } from '../logger.js'
@@ -44,6 +48,8 @@ export interface ResilienceOptions {
   readonly observer?: UpstreamObserver
   /** When shared (Redis), a CRM's declared rate is paced over the instances together. */
   readonly store?: SharedStore
+  /** Spans for the attempts, when tracing is on. */
+  readonly tracer?: Tracer
 }
 
 const OPERATION_OF: Readonly<Record<keyof CallRates, Operation>> = {
@@ -123,7 +129,8 @@ export class ResilientAdapter implements CrmAdapter {
   }
 
   async #call<T>(op: Operation, ctx: CallContext, call: (ctx: CallContext) => Promise<T>): Promise<T> {
-    const once = (): Promise<T> => this.#attempt(op, ctx, call)
+    let attempt = 0
+    const once = (): Promise<T> => this.#attempt(op, ctx, call, ++attempt)
     try {
       if (op === 'create') return await once()
       return await withRetries(once, this.#options.retry, ctx.signal, ctx.deadlineAt, (attempt, err) =>
@@ -134,21 +141,23 @@ export class ResilientAdapter implements CrmAdapter {
     }
   }
 
-  async #attempt<T>(op: Operation, ctx: CallContext, call: (ctx: CallContext) => Promise<T>): Promise<T> {
+  async #attempt<T>(op: Operation, ctx: CallContext, call: (ctx: CallContext) => Promise<T>, attempt: number): Promise<T> {
     // Nobody waits for an answer any more: the CRM is not called and no breaker hears of it.
     if (ctx.signal.aborted) throw abortReason(ctx.signal)
     await this.#pacers[op]?.take(ctx.signal, ctx.deadlineAt)
     const budgetMs = op === 'create' && ctx.deadlineAt !== undefined ? ctx.deadlineAt - Date.now() : this.#options.breaker.timeoutMs
     if (budgetMs <= 0) throw new GatewayError('CRM_TIMEOUT', { detail: 'request deadline passed before the CRM call' })
-    const run = this.#observed(op, () => this.#breakers.fire(op, budgetMs, (signal) => call({ ...ctx, signal })))
+    const run = this.#observed(op, attempt, () => this.#breakers.fire(op, budgetMs, (signal) => call({ ...ctx, signal })))
     return op === 'create' || op === 'update' ? run : waitFor(run, ctx.signal)
   }
 
-  async #observed<T>(op: Operation, run: () => Promise<T>): Promise<T> {
+  async #observed<T>(op: Operation, attempt: number, run: () => Promise<T>): Promise<T> {
     const started = performance.now()
+    const tracer = this.#options.tracer
+    const span = tracer?.startSpan(`crm ${op}`, { kind: SpanKind.CLIENT, attributes: { 'crm.adapter': this.name, 'crm.operation': op, 'crm.attempt': attempt } })
     let outcome = 'ok'
     try {
-      const result = await run()
+      const result = await (span === undefined ? run() : context.with(trace.setSpan(context.active(), span), run))
       if (result === null) outcome = 'not_found'
       return result
     } catch (err) {
@@ -156,6 +165,11 @@ export class ResilientAdapter implements CrmAdapter {
       throw err
     } finally {
       this.#options.observer?.attempt?.(op, outcome, (performance.now() - started) / 1000)
+      if (span !== undefined) {
+        span.setAttribute('crm.outcome', outcome)
+        if (outcome !== 'ok' && outcome !== 'not_found') span.setStatus({ code: SpanStatusCode.ERROR })
+        span.end()
+      }
     }
   }
 }
