@@ -11,11 +11,13 @@ import type { AdapterFactory } from '../src/core/port.js'
 import { createDemoCrmAdapter } from './demo-crm/index.js'
 import { createHubSpotAdapter } from './hubspot/index.js'
 import { createRestAdapter } from './rest/index.js'
+import { createSapC4cAdapter } from './sap-c4c/index.js'
 
 export const adapterRegistry = {
   'demo-crm': createDemoCrmAdapter,
   hubspot: createHubSpotAdapter,
-  rest: createRestAdapter
+  rest: createRestAdapter,
+  'sap-c4c': createSapC4cAdapter
 } as const satisfies Record<string, AdapterFactory>
 
 export type AdapterName = keyof typeof adapterRegistry
