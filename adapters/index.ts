@@ -9,12 +9,14 @@
  */
 import type { AdapterFactory } from '../src/core/port.js'
 import { createDemoCrmAdapter } from './demo-crm/index.js'
+import { createDynamics365Adapter } from './dynamics365/index.js'
 import { createHubSpotAdapter } from './hubspot/index.js'
 import { createRestAdapter } from './rest/index.js'
 import { createSapC4cAdapter } from './sap-c4c/index.js'
 
 export const adapterRegistry = {
   'demo-crm': createDemoCrmAdapter,
+  dynamics365: createDynamics365Adapter,
   hubspot: createHubSpotAdapter,
   rest: createRestAdapter,
   'sap-c4c': createSapC4cAdapter
