@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify'
 import { buildDemoCrm } from '../../demo-crm/app.js'
 import { TEST_API_KEY, tempDir } from '../demo-crm/fixtures/harness.js'
 import { posCall as call } from '../helpers/pos-call.js'
+import { expectScenario3Addresses, firstNamesFound, putScenario } from '../helpers/vendor-scenarios.js'
 import { SPI, startGateway as buildGateway } from '../helpers/gateway-over-demo-crm.js'
 import { example } from '../helpers/spi-examples.js'
 import { expectSearchByEveryParameter } from '../helpers/spi-search-checks.js'
@@ -61,22 +62,14 @@ t.test('the three vendor scenarios, search, and a CRM restart — over real HTTP
   t.equal(stored.HOME_STORE, 'SF-UNION-SQ', 'store attribution reached the CRM')
 
   // Scenario 2: save a shipping address to the profile.
-  const req2 = example('2-update-save-shipping-address.request')
-  req2.customer.profile.customerId = id
-  const u2 = await call('PUT', base, req2)
-  t.equal(u2.status, 200)
+  const u2 = await putScenario(t, base, id, '2-update-save-shipping-address')
   const lines2 = u2.json.customer.addressList.map((a: { addressLine1: string }) => a.addressLine1)
   t.same(lines2, ['500 Howard St', '1 Ferry Building'], 'scenario 2: appended, first kept')
   t.equal(u2.json.customer.addressList[1].phone, '+14155550142')
 
   // Scenario 3: edit the profile address.
-  const req3 = example('3-update-profile-address.request')
-  req3.customer.profile.customerId = id
-  const u3 = await call('PUT', base, req3)
-  t.equal(u3.status, 200)
-  const want3 = example('3-update-profile-address.response').customer
-  t.same(u3.json.customer.profile.address, want3.profile.address, 'scenario 3: replaced whole')
-  t.same(u3.json.customer.loyaltyProfile.address, want3.loyaltyProfile.address, 'and the loyalty address follows')
+  const u3 = await putScenario(t, base, id, '3-update-profile-address')
+  expectScenario3Addresses(t, u3)
   t.equal(u3.json.customer.loyaltyProfile.accountNumber, c1.loyaltyProfile.accountNumber)
   t.same(
     u3.json.customer.addressList.map((a: { addressLine1: string }) => a.addressLine1),
@@ -88,11 +81,7 @@ t.test('the three vendor scenarios, search, and a CRM restart — over real HTTP
   const other = await call('POST', base, { customer: { profile: { firstName: 'Amos', lastName: 'Okoye', email: 'amos@example.com', phoneHome: '+1 415 555 0199' } } })
   t.equal(other.status, 200)
 
-  const search = async (qs: string): Promise<string[]> => {
-    const r = await call('GET', `${base}?${qs}`)
-    t.equal(r.status, 200, qs)
-    return r.json.customers.map((c: { profile: { firstName: string } }) => c.profile.firstName)
-  }
+  const search = firstNamesFound(t, base)
   await expectSearchByEveryParameter(t, search, { customerId: id, loyaltyId: c1.loyaltyProfile.accountNumber })
   t.same(await search('phone=4155550199'), ['Amos'], 'phone across the CRM phone fields')
 

@@ -6,6 +6,7 @@
  */
 import t from 'tap'
 import { posCall as call } from '../helpers/pos-call.js'
+import { expectScenario3Addresses, firstNamesFound, putScenario } from '../helpers/vendor-scenarios.js'
 import { runCrmCli } from '../../src/cli/crm.js'
 import { configFileWriter } from '../helpers/config-files.js'
 import { CLIENTELING_COLUMNS, CLIENT_ID, CLIENT_SECRET, SPI, TENANT_ID, startDataverse, startGatewayOverDynamics365 } from '../helpers/gateway-over-dynamics365.js'
@@ -45,22 +46,15 @@ t.test('the three vendor scenarios, searches and Dataverse-specific answers — 
   t.match(post?.headers, { prefer: 'return=representation', 'mscrm.suppressduplicatedetection': 'false' }, 'created with the row returned, duplicate rules applied')
 
   // Scenario 2: save a shipping address to the profile.
-  const req2 = example('2-update-save-shipping-address.request')
-  req2.customer.profile.customerId = id
-  const u2 = await call('PUT', base, req2)
-  t.equal(u2.status, 200)
+  const u2 = await putScenario(t, base, id, '2-update-save-shipping-address')
   t.same(u2.json.customer.addressList, example('2-update-save-shipping-address.response').customer.addressList, 'scenario 2: appended, first kept')
   t.same(Object.keys(patches().at(-1)?.body as object), ['cg_addresslist'], 'the PATCH carried only the changed column')
   t.match(patches().at(-1)?.headers['if-match'], /^W\/"\d+"$/, 'at the version read (If-Match: the @odata.etag)')
 
   // Scenario 3: edit the profile address.
-  const req3 = example('3-update-profile-address.request')
-  req3.customer.profile.customerId = id
-  const u3 = await call('PUT', base, req3)
-  t.equal(u3.status, 200)
+  const u3 = await putScenario(t, base, id, '3-update-profile-address')
   const want3 = example('3-update-profile-address.response').customer
-  t.same(u3.json.customer.profile.address, want3.profile.address, 'scenario 3: replaced whole')
-  t.same(u3.json.customer.loyaltyProfile.address, want3.loyaltyProfile.address, 'and the loyalty address follows')
+  expectScenario3Addresses(t, u3)
   t.same(u3.json.customer.addressList, want3.addressList, 'scenario 3: appended')
   t.notOk('address1_line2' in stored(id), 'the old addressLine2 is cleared in Dataverse')
   t.equal((patches().at(-1)?.body as Record<string, unknown>)['address1_line2'], null, 'sent as null')
@@ -70,11 +64,7 @@ t.test('the three vendor scenarios, searches and Dataverse-specific answers — 
   const amos = await call('POST', base, { customer: { profile: { firstName: 'Amos', lastName: 'Okoye', email: 'amos@example.com', phoneHome: '+1 415 555 0199' } } })
   t.equal(amos.status, 200)
 
-  const search = async (qs: string): Promise<string[]> => {
-    const r = await call('GET', `${base}?${qs}`)
-    t.equal(r.status, 200, qs)
-    return r.json.customers.map((c: { profile: { firstName: string } }) => c.profile.firstName)
-  }
+  const search = firstNamesFound(t, base)
   await expectSearchByEveryParameter(t, search, { customerId: id, loyaltyId: 'LY0000000042' })
   t.same(await search('phoneNumber=4155550199'), ['Amos'], 'phone across the contact phone columns')
 

@@ -8,6 +8,7 @@
  */
 import t from 'tap'
 import { posCall as call } from '../helpers/pos-call.js'
+import { expectScenario3Addresses, firstNamesFound, putScenario } from '../helpers/vendor-scenarios.js'
 import { SPI, hubspotAdapter, startGatewayOverHubSpot, startHubSpot } from '../helpers/gateway-over-hubspot.js'
 import { createSilentLogger } from '../helpers/silent-logger.js'
 import { example } from '../helpers/spi-examples.js'
@@ -45,21 +46,14 @@ t.test('the three vendor scenarios, searches and HubSpot-specific answers — ov
   t.same(JSON.parse(contact['clienteling_addresses'] ?? ''), want1.addressList, 'the address list as JSON in one property')
 
   // Scenario 2: save a shipping address to the profile.
-  const req2 = example('2-update-save-shipping-address.request')
-  req2.customer.profile.customerId = id
-  const u2 = await call('PUT', base, req2)
-  t.equal(u2.status, 200)
+  const u2 = await putScenario(t, base, id, '2-update-save-shipping-address')
   t.same(u2.json.customer.addressList, example('2-update-save-shipping-address.response').customer.addressList, 'scenario 2: appended, first kept')
   t.same(Object.keys(patches().at(-1) ?? {}), ['clienteling_addresses'], 'the PATCH carried only the changed property')
 
   // Scenario 3: edit the profile address.
-  const req3 = example('3-update-profile-address.request')
-  req3.customer.profile.customerId = id
-  const u3 = await call('PUT', base, req3)
-  t.equal(u3.status, 200)
+  const u3 = await putScenario(t, base, id, '3-update-profile-address')
   const want3 = example('3-update-profile-address.response').customer
-  t.same(u3.json.customer.profile.address, want3.profile.address, 'scenario 3: replaced whole')
-  t.same(u3.json.customer.loyaltyProfile.address, want3.loyaltyProfile.address, 'and the loyalty address follows')
+  expectScenario3Addresses(t, u3)
   t.same(u3.json.customer.addressList, want3.addressList, 'scenario 3: appended')
   t.notOk('address_line_2' in stored(id), 'the old addressLine2 is cleared in HubSpot ("" clears)')
   t.equal(patches().at(-1)?.['address_line_2'], '', 'sent as an empty string')
@@ -68,12 +62,8 @@ t.test('the three vendor scenarios, searches and HubSpot-specific answers — ov
   hubspot.setProperties(id, { loyalty_account_number: 'LY0000000042' })
   await call('POST', base, { customer: { profile: { firstName: 'Amos', lastName: 'Okoye', email: 'amos@example.com', phoneHome: '+1 415 555 0199' } } })
 
-  const search = async (qs: string): Promise<string[]> => {
-    clock += 1000 // a new second: HubSpot's search window has moved on
-    const r = await call('GET', `${base}?${qs}`)
-    t.equal(r.status, 200, qs)
-    return r.json.customers.map((c: { profile: { firstName: string } }) => c.profile.firstName)
-  }
+  // Each search in a new second: HubSpot's search window has moved on.
+  const search = firstNamesFound(t, base, () => (clock += 1000))
   await expectSearchByEveryParameter(t, search, { customerId: id, loyaltyId: 'LY0000000042' })
   t.same(await search('phoneNumber=4155550199'), ['Amos'], 'phone across the HubSpot phone properties')
   const withLoyalty = await call('GET', `${base}?loyaltyId=LY0000000042`)

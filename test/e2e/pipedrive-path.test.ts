@@ -8,6 +8,7 @@
 import t from 'tap'
 import { CONSENT_OPTION_IDS, PERSON_FIELD_KEYS as K } from '../fakes/pipedrive-double.js'
 import { posCall as call } from '../helpers/pos-call.js'
+import { expectScenario3Addresses, firstNamesFound, putScenario } from '../helpers/vendor-scenarios.js'
 import { PIPEDRIVE_TOKEN, SPI, startGatewayOverPipedrive, startPipedrive } from '../helpers/gateway-over-pipedrive.js'
 import { example } from '../helpers/spi-examples.js'
 import { expectSearchByEveryParameter } from '../helpers/spi-search-checks.js'
@@ -51,21 +52,14 @@ t.test('the three vendor scenarios and every search over Pipedrive — real HTTP
   t.match(custom(id, K.createRequestId), /\S/, 'the creation marker is stored')
 
   // Scenario 2: save a shipping address to the profile.
-  const req2 = example('2-update-save-shipping-address.request')
-  req2.customer.profile.customerId = id
-  const u2 = await call('PUT', base, req2)
-  t.equal(u2.status, 200)
+  const u2 = await putScenario(t, base, id, '2-update-save-shipping-address')
   t.same(u2.json.customer.addressList, example('2-update-save-shipping-address.response').customer.addressList, 'scenario 2: appended, first kept')
   t.same(patches().at(-1), { custom_fields: { [K.addressList]: custom(id, K.addressList) } }, 'the PATCH carried only the changed custom field')
 
   // Scenario 3: edit the profile address.
-  const req3 = example('3-update-profile-address.request')
-  req3.customer.profile.customerId = id
-  const u3 = await call('PUT', base, req3)
-  t.equal(u3.status, 200)
+  const u3 = await putScenario(t, base, id, '3-update-profile-address')
   const want3 = example('3-update-profile-address.response').customer
-  t.same(u3.json.customer.profile.address, want3.profile.address, 'scenario 3: replaced whole')
-  t.same(u3.json.customer.loyaltyProfile.address, want3.loyaltyProfile.address, 'and the loyalty address follows')
+  expectScenario3Addresses(t, u3)
   t.same(u3.json.customer.addressList, want3.addressList, 'scenario 3: appended')
   t.notOk(custom(id, K.postalAddress) !== undefined && (custom(id, K.postalAddress) as Record<string, unknown>)['subpremise'], 'the old addressLine2 is cleared in Pipedrive')
   t.equal(patches().at(-1)?.['custom_fields']?.[K.postalAddress]?.subpremise, '', 'sent as an empty string')
@@ -83,11 +77,7 @@ t.test('the three vendor scenarios and every search over Pipedrive — real HTTP
   const amos = await call('POST', base, { customer: { profile: { firstName: 'Amos', lastName: 'Okoye', email: 'amos@example.com', phoneHome: '+1 415 555 0199' } } })
   t.equal(amos.status, 200)
 
-  const search = async (qs: string): Promise<string[]> => {
-    const r = await call('GET', `${base}?${qs}`)
-    t.equal(r.status, 200, qs)
-    return r.json.customers.map((c: { profile: { firstName: string } }) => c.profile.firstName)
-  }
+  const search = firstNamesFound(t, base)
   await expectSearchByEveryParameter(t, search, { customerId: id, loyaltyId: 'LY0000000042' })
   t.same(await search('phoneNumber=4155550199'), ['Amos'], 'a phone whatever its label')
   t.same(await search('firstName=A'), ['Amelia', 'Amos'], 'one letter, too short for Pipedrive’s term: every person read from the list and compared here')

@@ -6,6 +6,7 @@
  */
 import t from 'tap'
 import { posCall as call } from '../helpers/pos-call.js'
+import { expectScenario3Addresses, firstNamesFound, putScenario } from '../helpers/vendor-scenarios.js'
 import { SPI, startGatewayOverSapC4c, startSapC4c } from '../helpers/gateway-over-sap-c4c.js'
 import { example } from '../helpers/spi-examples.js'
 import { expectSearchByEveryParameter } from '../helpers/spi-search-checks.js'
@@ -52,25 +53,18 @@ t.test('the three vendor scenarios, searches and C4C-specific answers — over r
   t.ok(Array.isArray((createPost?.body as Record<string, unknown>)['IndividualCustomerAddress']), 'one POST, the addresses inline')
 
   // Scenario 2: save a shipping address to the profile.
-  const req2 = example('2-update-save-shipping-address.request')
-  req2.customer.profile.customerId = id
   const before2 = c4c.requests.length
-  const u2 = await call('PUT', base, req2)
-  t.equal(u2.status, 200)
+  const u2 = await putScenario(t, base, id, '2-update-save-shipping-address')
   t.same(u2.json.customer.addressList, withUnticked(example('2-update-save-shipping-address.response').customer.addressList), 'scenario 2: appended, first kept')
   const writes2 = c4c.requests.slice(before2).filter((r) => r.method !== 'GET').map((r) => `${r.method} ${r.url.replace(/\?.*$/, '').split('/').at(-1)}`)
   t.same(writes2, ['POST IndividualCustomerAddressCollection'], 'one new address entity; the customer itself untouched')
   t.same(addressLines(c4c, id), ['500 Howard St', '1 Ferry Building'])
 
   // Scenario 3: edit the profile address.
-  const req3 = example('3-update-profile-address.request')
-  req3.customer.profile.customerId = id
   const before3 = c4c.requests.length
-  const u3 = await call('PUT', base, req3)
-  t.equal(u3.status, 200)
+  const u3 = await putScenario(t, base, id, '3-update-profile-address')
   const want3 = example('3-update-profile-address.response').customer
-  t.same(u3.json.customer.profile.address, want3.profile.address, 'scenario 3: replaced whole')
-  t.same(u3.json.customer.loyaltyProfile.address, want3.loyaltyProfile.address, 'and the loyalty address follows')
+  expectScenario3Addresses(t, u3)
   t.same(u3.json.customer.addressList, withUnticked(want3.addressList), 'scenario 3: appended')
   t.equal(stored(c4c, id)['AddressLine4'], '', 'the old addressLine2 is cleared in C4C')
   const patch3 = c4c.requests.slice(before3).find((r) => r.method === 'PATCH')
@@ -80,11 +74,7 @@ t.test('the three vendor scenarios, searches and C4C-specific answers — over r
   // The loyalty system writes the account number; searches are not cached, so they show it.
   c4c.setProperties(id, { LoyaltyAccountNumber_KUT: 'LY0000000042' })
   await call('POST', base, { customer: { profile: { firstName: 'Amos', lastName: 'Okoye', email: 'amos@example.com', phone: '+1 415 555 0199' } } })
-  const search = async (qs: string): Promise<string[]> => {
-    const r = await call('GET', `${base}?${qs}`)
-    t.equal(r.status, 200, qs)
-    return r.json.customers.map((c: { profile: { firstName: string } }) => c.profile.firstName)
-  }
+  const search = firstNamesFound(t, base)
   await expectSearchByEveryParameter(t, search, { customerId: id, loyaltyId: 'LY0000000042' })
   t.same(await search('phoneNumber=4155550199'), ['Amos'], 'the phone across the normalised mobile and phone (two queries, merged)')
 
