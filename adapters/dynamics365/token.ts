@@ -28,6 +28,7 @@ import { createHttpClient, sendRequest } from '../shared/http-client.js'
 import type { HttpClient } from '../shared/http-client.js'
 import { classifyStatus } from '../shared/http-failure.js'
 import { pathSegment } from '../shared/path-segment.js'
+import { waitShared } from '../shared/wait-shared.js'
 import { readToken, readTokenError } from './wire.js'
 
 /** Refresh this long before expiry (or at half the lifetime for a short-lived token). */
@@ -74,7 +75,7 @@ export class EntraTokenSource {
     this.#pending ??= this.#fetch(ctx).finally(() => {
       this.#pending = undefined
     })
-    return (await untilAborted(this.#pending, ctx.signal)).token
+    return (await waitShared(this.#pending, ctx.signal, "token: the attempt's time was up while the token was fetched")).token
   }
 
   /**
@@ -128,16 +129,3 @@ function tokenFailure(response: AxiosResponse<string>): CrmFailure {
   }
   return classifyStatus(response, 'token')
 }
-
-/** `promise`, or a `timeout` failure as soon as the caller's own signal fires (the fetch runs on for the others). */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  let stop = (): void => undefined
-  const abort = new Promise<never>((_resolve, reject) => {
-    stop = () => reject(aborted())
-    if (signal.aborted) stop()
-    else signal.addEventListener('abort', stop, { once: true })
-  })
-  return Promise.race([promise, abort]).finally(() => signal.removeEventListener('abort', stop))
-}
-
-const aborted = (): CrmFailure => new CrmFailure('timeout', { detail: "token: the attempt's time was up while the token was fetched" })

@@ -8,10 +8,10 @@
  * none of them, nor a token, nor the token endpoint's answer, ever reaches a log or an error.
  */
 import type { Logger } from '../../src/core/logger.js'
-import { CrmFailure } from '../../src/core/port.js'
 import type { CallContext } from '../../src/core/port.js'
 import { createHttpClient, sendRequest } from '../shared/http-client.js'
 import type { HttpClient } from '../shared/http-client.js'
+import { waitShared } from '../shared/wait-shared.js'
 import { badResponse, classifyStatus, parseJsonBody } from '../shared/http-failure.js'
 import type { AuthDefinition, OAuth2Definition } from './definition.js'
 
@@ -97,25 +97,6 @@ function readToken(body: unknown, now: number, marginSeconds: number): CachedTok
   return { value, renewAt: now + (seconds - margin) * 1000 }
 }
 
-/** Rejects with a `timeout` when the caller's signal fires first; the shared fetch runs on. */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(new CrmFailure('timeout', { detail: "token: aborted when the attempt's time was up" }))
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(new CrmFailure('timeout', { detail: "token: aborted when the attempt's time was up" }))
-    signal.addEventListener('abort', onAbort, { once: true })
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort)
-        resolve(value)
-      },
-      (err: unknown) => {
-        signal.removeEventListener('abort', onAbort)
-        reject(err instanceof Error ? err : new Error(String(err)))
-      }
-    )
-  })
-}
-
 class OAuth2ClientCredentials implements Authenticator {
   readonly #auth: OAuth2Definition
   readonly #clientId: string
@@ -165,7 +146,7 @@ class OAuth2ClientCredentials implements Authenticator {
       pending.then(done, done)
       this.#pending = pending
     }
-    return untilAborted(this.#pending, signal)
+    return waitShared(this.#pending, signal, "token: aborted when the attempt's time was up")
   }
 
   /** One token request (RFC 6749 §4.4), on a signal of its own: it serves every waiting call. */

@@ -15,12 +15,11 @@
  * Every request passes `signal: ctx.signal`. The shared token fetch runs under the client's own
  * request timeout instead: it belongs to every writer waiting for it, not to one of them.
  */
-import { once } from 'node:events'
 import type { AxiosResponse, Method } from 'axios'
-import { CrmFailure } from '../../src/core/port.js'
 import type { CallContext } from '../../src/core/port.js'
 import { createHttpClient, sendRequest } from '../shared/http-client.js'
 import type { HttpClient } from '../shared/http-client.js'
+import { waitShared } from '../shared/wait-shared.js'
 import { badResponse, headerValue } from '../shared/http-failure.js'
 import { CsrfSession, cookieHeader } from './csrf.js'
 import type { CsrfCredentials } from './csrf.js'
@@ -39,23 +38,6 @@ export interface C4cClientOptions {
   readonly timeoutMs: number
   /** The adapter's logger: the shared token fetch belongs to no one request. */
   readonly log: Logger
-}
-
-/**
- * The shared token fetch, as one writer waits for it: the writer stops waiting when its own
- * attempt's time is up (a `timeout`), while the fetch goes on for the others.
- */
-async function whileWaiting<T>(shared: Promise<T>, signal: AbortSignal, op: C4cOp): Promise<T> {
-  const timeUp = (): CrmFailure => new CrmFailure('timeout', { detail: `${op}: the attempt's time was up while the CSRF token was fetched` })
-  if (signal.aborted) throw timeUp()
-  // The listener on the caller's signal is removed as soon as either side settles.
-  const done = new AbortController()
-  const aborted = once(signal, 'abort', { signal: done.signal }).then(() => Promise.reject(timeUp()))
-  try {
-    return await Promise.race([shared, aborted])
-  } finally {
-    done.abort()
-  }
 }
 
 /** `$metadata` of the whole c4codataapi service is several megabytes: its own, larger limit. */
@@ -97,7 +79,7 @@ export class C4cClient {
     op: C4cOp
   ): Promise<AxiosResponse<string>> {
     for (let attempt = 1; ; attempt++) {
-      const credentials = await whileWaiting(this.csrf.get(), ctx.signal, op)
+      const credentials = await waitShared(this.csrf.get(), ctx.signal, `${op}: the attempt's time was up while the CSRF token was fetched`)
       const response = await sendRequest(
         this.client,
         {
