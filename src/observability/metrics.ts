@@ -5,13 +5,21 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { BreakerState, Operation } from '../core/resilience/breakers.js'
-import type { UpstreamObserver } from '../core/resilience/resilient-adapter.js'
+import type { PacingOutcome, UpstreamObserver } from '../core/resilience/resilient-adapter.js'
 import type { CacheOutcome } from '../core/read-cache.js'
 
 const BREAKER_VALUE: Record<BreakerState, number> = { closed: 0, halfOpen: 1, open: 2 }
 
-/** Latency buckets around what a counter's associate notices (ms-level to seconds). */
-const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
+/**
+ * Latency buckets around what a counter's associate notices (ms-level to seconds). 4 s is the
+ * default request deadline (resilience.requestDeadlineMs), the POS budget the p99 alert
+ * compares with (deploy/observability/alerts.yaml): as a bucket boundary, "p99 above 4 s" is
+ * exactly "more than 1% of requests ran past the budget", not an interpolation between 2.5 and 5.
+ */
+const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 4, 5]
+
+/** Which limit refused a request: a POS client's request rate, or the token endpoint's failure count. */
+export type RateLimitKind = 'requests' | 'token_failures'
 
 export class GatewayMetrics {
   readonly registry = new Registry()
@@ -19,6 +27,10 @@ export class GatewayMetrics {
   readonly #upstream: Histogram<'adapter' | 'operation' | 'outcome'>
   readonly #upstreamErrors: Counter<'adapter' | 'operation' | 'kind'>
   readonly #breaker: Gauge<'adapter' | 'operation'>
+  readonly #declaredRate: Gauge<'adapter' | 'operation'>
+  readonly #paced: Counter<'adapter' | 'operation' | 'outcome'>
+  readonly #rateLimited: Counter<'client' | 'limit'>
+  readonly #storeDegraded: Gauge
   readonly #cache: Counter<'outcome'>
   readonly #abandoned: Counter<'operation'>
   readonly #replays: Counter
@@ -58,6 +70,24 @@ export class GatewayMetrics {
       labelNames: ['adapter', 'operation'],
       registers
     })
+    this.#declaredRate = new Gauge({
+      name: 'crm_declared_rate_calls_per_second',
+      help: "The CRM's published request rate per adapter operation, where the adapter declares one (callRates: HubSpot's search); the gateway paces its calls to it",
+      labelNames: ['adapter', 'operation'],
+      registers
+    })
+    this.#paced = new Counter({
+      name: 'crm_paced_calls_total',
+      help: "CRM call attempts paced to the CRM's declared rate, by outcome: immediate (a slot was free), waited, refused (no slot before the deadline: 429, CRM not called), abandoned (the caller left while waiting)",
+      labelNames: ['adapter', 'operation', 'outcome'],
+      registers
+    })
+    this.#rateLimited = new Counter({
+      name: 'rate_limited_requests_total',
+      help: "Requests refused 429 by the gateway's own limits: a POS client's request rate (limit=requests, client = its configured id), the token endpoint's failure count (limit=token_failures, client=unauthenticated)",
+      labelNames: ['client', 'limit'],
+      registers
+    })
     this.#cache = new Counter({
       name: 'read_cache_requests_total',
       help: 'GET_CUSTOMER reads by cache outcome: hit, miss, coalesced (joined a miss in flight), stale',
@@ -86,6 +116,11 @@ export class GatewayMetrics {
       labelNames: ['mode'],
       registers
     })
+    this.#storeDegraded = new Gauge({
+      name: 'shared_store_degraded',
+      help: 'Whether Redis is configured but unreachable right now (1): this instance runs on its own until it reconnects',
+      registers
+    })
     this.#storeFallbacks = new Counter({
       name: 'shared_store_fallbacks_total',
       help: 'Shared-store commands answered from this process instead (Redis slow or away)',
@@ -103,6 +138,8 @@ export class GatewayMetrics {
   /** The shared store's mode: shared, or not (local, degraded). */
   storeStatus(mode: 'local' | 'shared' | 'degraded', changed: boolean): void {
     this.#store.set(mode === 'shared' ? 1 : 0)
+    // shared_store_shared is 0 both when configured without Redis and when Redis is away: only the latter is an alert.
+    this.#storeDegraded.set(mode === 'degraded' ? 1 : 0)
     if (changed) this.#storeChanges.inc({ mode })
   }
 
@@ -120,6 +157,11 @@ export class GatewayMetrics {
 
   requestAbandoned(operation: string): void {
     this.#abandoned.inc({ operation })
+  }
+
+  /** A request refused by a rate limit; `clientId` is a configured client's (bounded), undefined before authentication. */
+  rateLimited(clientId: string | undefined, limit: RateLimitKind): void {
+    this.#rateLimited.inc({ client: clientId ?? 'unauthenticated', limit })
   }
 
   cacheRead(outcome: CacheOutcome): void {
@@ -140,6 +182,12 @@ export class GatewayMetrics {
       },
       breakerState: (operation: Operation, state: BreakerState) => {
         this.#breaker.set({ adapter, operation }, BREAKER_VALUE[state])
+      },
+      declaredRate: (operation: Operation, callsPerSecond: number) => {
+        this.#declaredRate.set({ adapter, operation }, callsPerSecond)
+      },
+      paced: (operation: Operation, outcome: PacingOutcome) => {
+        this.#paced.inc({ adapter, operation, outcome })
       }
     }
   }

@@ -22,8 +22,10 @@ export interface Pacing {
   /**
    * Waits for this call's slot. Throws a `throttled` CrmFailure (with the seconds until the
    * slot) when the slot is later than `deadlineAt`, and the signal's reason if it fires first.
+   * Resolves to the milliseconds it had to wait (0: a slot was free), which the metrics count
+   * as the rate's usage (src/observability/metrics.ts, crm_paced_calls_total).
    */
-  take(signal: AbortSignal, deadlineAt: number | undefined): Promise<void>
+  take(signal: AbortSignal, deadlineAt: number | undefined): Promise<number>
 }
 
 function refusal(rate: CallRate, waitMs: number): CrmFailure {
@@ -65,12 +67,13 @@ export class Pacer implements Pacing {
     this.#rate = rate
   }
 
-  async take(signal: AbortSignal, deadlineAt: number | undefined): Promise<void> {
+  async take(signal: AbortSignal, deadlineAt: number | undefined): Promise<number> {
     const now = Date.now()
     const maxWaitMs = deadlineAt === undefined ? Number.POSITIVE_INFINITY : deadlineAt - now
     const { reserved, waitMs } = reserveSlot(this.#slots, now, this.#rate.calls, this.#rate.perMs, maxWaitMs)
     if (!reserved) throw refusal(this.#rate, waitMs)
     if (waitMs > 0) await sleep(waitMs, signal)
+    return waitMs
   }
 }
 
@@ -98,10 +101,11 @@ export class SharedPacer implements Pacing {
     this.#windowMs = Math.ceil(rate.perMs * (1 + SLOT_MARGIN))
   }
 
-  async take(signal: AbortSignal, deadlineAt: number | undefined): Promise<void> {
+  async take(signal: AbortSignal, deadlineAt: number | undefined): Promise<number> {
     const maxWaitMs = deadlineAt === undefined ? Number.POSITIVE_INFINITY : deadlineAt - Date.now()
     const { reserved, waitMs } = await this.#store.reserveSlot(this.#key, this.#rate.calls, this.#windowMs, maxWaitMs)
     if (!reserved) throw refusal(this.#rate, waitMs)
     if (waitMs > 0) await sleep(waitMs, signal)
+    return waitMs
   }
 }

@@ -37,7 +37,17 @@ export interface UpstreamObserver {
   /** One attempt's outcome: `ok`, `not_found`, the failure kind, `circuit_open` or `error` (a bug). */
   attempt?(op: Operation, outcome: string, seconds: number): void
   breakerState?(op: Operation, state: BreakerState): void
+  /** The CRM's declared rate for `op` (`callRates`), in calls per second: once, at construction. */
+  declaredRate?(op: Operation, callsPerSecond: number): void
+  /**
+   * One attempt's pacing (only operations with a declared rate): a slot was free (`immediate`),
+   * it waited for one (`waited`), none before the deadline (`refused`: 429, CRM not called), or
+   * its caller left while it waited (`abandoned`: the slot stays spent).
+   */
+  paced?(op: Operation, outcome: PacingOutcome): void
 }
+
+export type PacingOutcome = 'immediate' | 'waited' | 'refused' | 'abandoned'
 
 export interface ResilienceOptions {
   readonly breaker: BreakerOptions
@@ -88,6 +98,7 @@ export class ResilientAdapter implements CrmAdapter {
       // A CRM's rate is per account: with a shared store, every instance takes its slots from one window.
       const store = options.store
       this.#pacers[op] = isShared(store) ? new SharedPacer(store, `pace:${inner.name}:${op}`, rate) : new Pacer(rate)
+      options.observer?.declaredRate?.(op, (rate.calls * 1000) / rate.perMs)
     }
     const lookup = inner.uniqueLookup
     if (lookup) {
@@ -144,11 +155,24 @@ export class ResilientAdapter implements CrmAdapter {
   async #attempt<T>(op: Operation, ctx: CallContext, call: (ctx: CallContext) => Promise<T>, attempt: number): Promise<T> {
     // Nobody waits for an answer any more: the CRM is not called and no breaker hears of it.
     if (ctx.signal.aborted) throw abortReason(ctx.signal)
-    await this.#pacers[op]?.take(ctx.signal, ctx.deadlineAt)
+    const pacer = this.#pacers[op]
+    if (pacer !== undefined) await this.#paced(op, pacer, ctx)
     const budgetMs = op === 'create' && ctx.deadlineAt !== undefined ? ctx.deadlineAt - Date.now() : this.#options.breaker.timeoutMs
     if (budgetMs <= 0) throw new GatewayError('CRM_TIMEOUT', { detail: 'request deadline passed before the CRM call' })
     const run = this.#observed(op, attempt, () => this.#breakers.fire(op, budgetMs, (signal) => call({ ...ctx, signal })))
     return op === 'create' || op === 'update' ? run : waitFor(run, ctx.signal)
+  }
+
+  /** Takes the attempt's slot, telling the observer how it went (the rate's usage, for metrics). */
+  async #paced(op: Operation, pacer: Pacing, ctx: CallContext): Promise<void> {
+    const observer = this.#options.observer
+    try {
+      const waitedMs = await pacer.take(ctx.signal, ctx.deadlineAt)
+      observer?.paced?.(op, waitedMs > 0 ? 'waited' : 'immediate')
+    } catch (err) {
+      observer?.paced?.(op, isCrmFailure(err) && err.kind === 'throttled' ? 'refused' : 'abandoned')
+      throw err
+    }
   }
 
   async #observed<T>(op: Operation, attempt: number, run: () => Promise<T>): Promise<T> {
