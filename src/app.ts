@@ -47,6 +47,11 @@ export interface AppDeps {
   readonly store?: SharedStore
   /** Traces, when the environment asks for them (src/observability/tracing.ts); none by default. */
   readonly tracing?: Tracing
+  /**
+   * Who may call, instead of one made from `config.auth`: the caller keeps it to apply a
+   * reloaded configuration's clients and keys (src/config/reload-config.ts).
+   */
+  readonly authenticator?: Authenticator
 }
 
 /**
@@ -57,7 +62,7 @@ const LEASE_MARGIN_MS = 1000
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, mapper } = deps
-  const authenticator = Authenticator.fromConfig(config.auth, deps.now)
+  const authenticator = deps.authenticator ?? Authenticator.fromConfig(config.auth, deps.now)
   const app = Fastify({
     logger: deps.logger ?? loggerOptions(config.log.level, credentialHeaderNames(config.auth)),
     // One PII-free line per request (method, route, status, duration, client) instead of Fastify's.

@@ -1,5 +1,6 @@
 /**
- * The process entry (`npm start`, `npm run serve`). Reads the config once; in development, when
+ * The process entry (`npm start`, `npm run serve`). Reads the config (again on SIGHUP, and on a
+ * secret file's change with reload.watchSecretFiles: server.ts startConfigReload); in development, when
  * it names no CRM (the demo-crm adapter without a base URL), it first starts the embedded demo
  * CRM on loopback and wires the gateway to it, so a fresh clone runs the whole real path with no
  * configuration (production mode refuses instead: config/embedded-demo.ts). Pointing at another
@@ -7,30 +8,39 @@
  */
 import { randomBytes } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
-import { ConfigError, loadConfig } from './config/load-config.js'
+import { ConfigError, readConfig } from './config/load-config.js'
 import { usesEmbeddedDemoCrm } from './config/embedded-demo.js'
 import type { GatewayConfig } from './config/config-schema.js'
-import { closeOnSignals, reloadMappingOnSignal, startGateway } from './server.js'
+import { closeOnSignals, reloadOnSignal, startConfigReload, startGateway } from './server.js'
 import { buildDemoCrm } from '../demo-crm/app.js'
 import { MappingTableError } from './mapping/index.js'
 import { describeDevelopmentClient, withDevelopmentClient } from './auth/development-client.js'
 
 async function main(): Promise<void> {
-  const config = loadConfig()
+  const loaded = readConfig()
+  const config = loaded.config
   let demo: FastifyInstance | undefined
-  let effective: GatewayConfig = config
+  let withDemo = (c: GatewayConfig): GatewayConfig => c
   if (usesEmbeddedDemoCrm(config)) {
     const apiKey = config.demoCrm.apiKey || randomBytes(18).toString('base64url')
     demo = await buildDemoCrm({ apiKey, dataFile: config.demoCrm.dataFile })
     const demoUrl = await demo.listen({ host: config.demoCrm.host, port: config.demoCrm.port })
-    effective = { ...config, crm: { ...config.crm, baseUrl: demoUrl, options: { ...config.crm.options, apiKey } } }
+    // Also applied to a reloaded config that still names no CRM: the same demo CRM, key and all.
+    withDemo = (c) => (usesEmbeddedDemoCrm(c) ? { ...c, crm: { ...c.crm, baseUrl: demoUrl, options: { ...c.crm.options, apiKey } } } : c)
     process.stdout.write(
       `demo CRM   ${demoUrl}/api/v1/contacts  (X-API-Key: ${apiKey}; data in ${config.demoCrm.dataFile})\n`
     )
   }
   // No POS client in development mode: one for this run, printed below (never an open gateway).
-  const dev = withDevelopmentClient(effective)
-  effective = dev.config
+  const dev = withDevelopmentClient(withDemo(config))
+  const effective = dev.config
+  // What start-up made of a loaded config, for a reload: the development client keeps its
+  // secret as long as the configuration still names no client.
+  const asStarted = (c: GatewayConfig): GatewayConfig => {
+    const next = withDemo(c)
+    const keepDev = dev.client !== undefined && next.auth.mode === 'development' && next.auth.clients.length === 0
+    return keepDev ? { ...next, auth: { ...next.auth, clients: effective.auth.clients } } : next
+  }
   const gateway = await startGateway(effective)
   process.stdout.write(
     [
@@ -40,9 +50,19 @@ async function main(): Promise<void> {
     ].join('\n')
   )
   if (dev.client) process.stdout.write(describeDevelopmentClient(dev.client, `${gateway.url}${config.spi.prefix}/customers`))
-  reloadMappingOnSignal(gateway.mapping, gateway.app.log)
+  const reload = startConfigReload(
+    gateway,
+    effective,
+    () => {
+      const next = readConfig()
+      return { config: asStarted(next.config), secretFiles: next.secretFiles }
+    },
+    loaded.secretFiles
+  )
+  reloadOnSignal(gateway.mapping, reload.reload, gateway.app.log)
   closeOnSignals(
     async () => {
+      reload.close()
       await gateway.app.close()
       await demo?.close()
     },

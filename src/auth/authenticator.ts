@@ -7,7 +7,7 @@
  */
 import type { AuthConfig } from '../config/config-schema.js'
 import { parseBasicHeader, secretSpellings } from './basic-header.js'
-import { ClientRegistry, DEFAULT_TOKEN_HEADER, resolvedSecret, type Client, type OAuthClient } from './client-registry.js'
+import { ClientRegistry, DEFAULT_TOKEN_HEADER, clientsOf, resolvedSecret, type Client, type OAuthClient } from './client-registry.js'
 import { digestSecret, matchSecret } from './secret-compare.js'
 import { TokenService, type TokenFailure } from './tokens.js'
 
@@ -55,11 +55,23 @@ export class Authenticator {
   ) {}
 
   static fromConfig(auth: AuthConfig, now?: () => number): Authenticator {
-    const keys = auth.signingKeys.map((k, i) => resolvedSecret(k, `auth.signingKeys.${i}`))
     return new Authenticator(
       ClientRegistry.fromConfig(auth),
-      new TokenService({ keys, ttlSeconds: auth.tokenTtlSeconds, ...(now ? { now } : {}) })
+      new TokenService({ keys: signingKeysOf(auth), ttlSeconds: auth.tokenTtlSeconds, ...(now ? { now } : {}) })
     )
+  }
+
+  /**
+   * A reloaded configuration's clients and signing keys, in force for the next credential
+   * checked (SECURITY.md § Rotating secrets): a secret or client left out is refused, and so
+   * are tokens obtained with it or signed with a key left out. Both are built before either is
+   * replaced, so a bad value changes nothing.
+   */
+  reconfigure(auth: Pick<AuthConfig, 'clients' | 'signingKeys'>): void {
+    const clients = clientsOf(auth)
+    const keys = signingKeysOf(auth)
+    this.tokens.setKeys(keys)
+    this.registry.replace(clients)
   }
 
   async authenticate(presented: PresentedCredentials): Promise<AuthOutcome> {
@@ -161,6 +173,10 @@ export class Authenticator {
     }
     return { ok: true, clientId: client.id, via: 'token' }
   }
+}
+
+function signingKeysOf(auth: Pick<AuthConfig, 'signingKeys'>): string[] {
+  return auth.signingKeys.map((k, i) => resolvedSecret(k, `auth.signingKeys.${i}`))
 }
 
 /**

@@ -1,6 +1,8 @@
 /**
- * The POS clients allowed to call the SPI, built once from the (resolved) config. Only
- * secrets' digests are kept; lookups are by Map, so an id like "__proto__" is just unknown.
+ * The POS clients allowed to call the SPI, built from the (resolved) config and replaced whole
+ * when the configuration is reloaded (`replace`): whoever holds the registry (the auth hook,
+ * the token endpoint's guard) sees the new clients at once. Only secrets' digests are kept;
+ * lookups are by Map, so an id like "__proto__" is just unknown.
  */
 import type { AuthClientConfig, AuthConfig, SecretRef } from '../config/config-schema.js'
 import { digestSecret } from './secret-compare.js'
@@ -31,41 +33,78 @@ export interface OAuthClient extends ClientBase {
 }
 export type Client = HeaderClient | QueryClient | OAuthClient
 
-export class ClientRegistry {
-  readonly #byId: ReadonlyMap<string, Client>
-  /** Static-secret header name → the clients whose secret travels in it. */
+/** Everything derived from one client list, swapped as one object so no reader sees a mix. */
+interface RegistryState {
+  readonly byId: ReadonlyMap<string, Client>
   readonly staticHeaders: ReadonlyMap<string, readonly HeaderClient[]>
-  /** Query parameter name → the clients whose secret travels in it. */
   readonly queryParams: ReadonlyMap<string, readonly QueryClient[]>
-  /** Headers OAuth clients send their token in, besides `Authorization: Bearer`. */
   readonly customTokenHeaders: ReadonlySet<string>
   readonly hasOAuthClients: boolean
+}
+
+export class ClientRegistry {
+  #state: RegistryState
 
   constructor(clients: readonly Client[]) {
-    this.#byId = new Map(clients.map((c) => [c.id, c]))
-    this.staticHeaders = groupBy(clients.filter((c): c is HeaderClient => c.method === 'header'), (c) => c.header)
-    this.queryParams = groupBy(clients.filter((c): c is QueryClient => c.method === 'query'), (c) => c.queryParam)
-    const oauth = clients.filter((c): c is OAuthClient => c.method === 'oauth')
-    this.hasOAuthClients = oauth.length > 0
-    this.customTokenHeaders = new Set(oauth.map((c) => c.tokenHeader).filter((h) => h !== DEFAULT_TOKEN_HEADER))
+    this.#state = stateOf(clients)
   }
 
   /** Requires a resolved config (load-config replaces every secret reference by its value). */
   static fromConfig(auth: AuthConfig): ClientRegistry {
-    return new ClientRegistry(auth.clients.map(toClient))
+    return new ClientRegistry(clientsOf(auth))
+  }
+
+  /** From now on only these clients (and secrets) are accepted. */
+  replace(clients: readonly Client[]): void {
+    this.#state = stateOf(clients)
+  }
+
+  /** Static-secret header name → the clients whose secret travels in it. */
+  get staticHeaders(): ReadonlyMap<string, readonly HeaderClient[]> {
+    return this.#state.staticHeaders
+  }
+
+  /** Query parameter name → the clients whose secret travels in it. */
+  get queryParams(): ReadonlyMap<string, readonly QueryClient[]> {
+    return this.#state.queryParams
+  }
+
+  /** Headers OAuth clients send their token in, besides `Authorization: Bearer`. */
+  get customTokenHeaders(): ReadonlySet<string> {
+    return this.#state.customTokenHeaders
+  }
+
+  get hasOAuthClients(): boolean {
+    return this.#state.hasOAuthClients
   }
 
   get size(): number {
-    return this.#byId.size
+    return this.#state.byId.size
   }
 
   get(id: string): Client | undefined {
-    return this.#byId.get(id)
+    return this.#state.byId.get(id)
   }
 
   /** Every configured client (for what is derived from them all: the 401's challenges). */
   all(): Iterable<Client> {
-    return this.#byId.values()
+    return this.#state.byId.values()
+  }
+}
+
+/** The clients of a resolved auth config (secrets as digests). */
+export function clientsOf(auth: Pick<AuthConfig, 'clients'>): Client[] {
+  return auth.clients.map(toClient)
+}
+
+function stateOf(clients: readonly Client[]): RegistryState {
+  const oauth = clients.filter((c): c is OAuthClient => c.method === 'oauth')
+  return {
+    byId: new Map(clients.map((c) => [c.id, c])),
+    staticHeaders: groupBy(clients.filter((c): c is HeaderClient => c.method === 'header'), (c) => c.header),
+    queryParams: groupBy(clients.filter((c): c is QueryClient => c.method === 'query'), (c) => c.queryParam),
+    customTokenHeaders: new Set(oauth.map((c) => c.tokenHeader).filter((h) => h !== DEFAULT_TOKEN_HEADER)),
+    hasOAuthClients: oauth.length > 0
   }
 }
 

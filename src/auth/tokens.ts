@@ -3,7 +3,9 @@
  * with jose. Claims: iss/aud (this gateway's SPI, so no other JWT signed with the same key is
  * taken for one), sub = client id, iat/exp, and `sfp` — a keyed fingerprint of the secret the
  * token was obtained with, so removing a secret from config also refuses the tokens it got.
- * The clock is injectable: tests expire tokens without sleeping.
+ * The clock is injectable: tests expire tokens without sleeping. The keys can be replaced while
+ * running (a configuration reload, setKeys): a token signed with a key no longer configured is
+ * refused from then on.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import { SignJWT, errors, jwtVerify } from 'jose'
@@ -35,17 +37,39 @@ export interface TokenServiceOptions {
 
 export class TokenService {
   readonly ttlSeconds: number
-  /** True when no key was configured: tokens do not survive a restart or cross instances. */
-  readonly ephemeralKey: boolean
-  readonly #keys: readonly Uint8Array[]
+  #keys: readonly Uint8Array[]
+  /** This process's random key, kept for its life: a reload without keys must not void every token. */
+  #processKey: Uint8Array | undefined
+  /**
+   * The key each verified token was checked with, so boundToSecret uses that key even when the
+   * keys were replaced between verify and boundToSecret (a reload while a request is checked).
+   */
+  readonly #keyOf = new WeakMap<object, Uint8Array>()
   readonly #now: () => number
 
   constructor(options: TokenServiceOptions) {
-    // A random key is fine for one instance: its tokens die with it and the POS fetches another.
-    this.ephemeralKey = options.keys.length === 0
-    this.#keys = this.ephemeralKey ? [randomBytes(32)] : options.keys.map((k) => new TextEncoder().encode(k))
+    this.#keys = this.#keysFor(options.keys)
     this.ttlSeconds = options.ttlSeconds
     this.#now = options.now ?? Date.now
+  }
+
+  /** True when no key is configured: tokens do not survive a restart or cross instances. */
+  get ephemeralKey(): boolean {
+    return this.#processKey !== undefined && this.#keys[0] === this.#processKey
+  }
+
+  /**
+   * Replaces the signing keys (the first signs, all verify). Tokens signed with a key left out
+   * are refused from now on; with no keys, this process's own random key signs again.
+   */
+  setKeys(keys: readonly string[]): void {
+    this.#keys = this.#keysFor(keys)
+  }
+
+  #keysFor(keys: readonly string[]): readonly Uint8Array[] {
+    // A random key is fine for one instance: its tokens die with it and the POS fetches another.
+    if (keys.length === 0) return [(this.#processKey ??= randomBytes(32))]
+    return keys.map((k) => new TextEncoder().encode(k))
   }
 
   async issue(clientId: string, secretDigest: Buffer): Promise<{ readonly accessToken: string; readonly expiresIn: number }> {
@@ -76,7 +100,9 @@ export class TokenService {
           currentDate: new Date(this.#now())
         })
         if (typeof payload.sub !== 'string' || typeof payload['sfp'] !== 'string') return { ok: false, reason: 'token_invalid' }
-        return { ok: true, clientId: payload.sub, fingerprint: payload['sfp'], keyIndex }
+        const check = { ok: true, clientId: payload.sub, fingerprint: payload['sfp'], keyIndex } as const
+        this.#keyOf.set(check, key)
+        return check
       } catch (err) {
         if (err instanceof errors.JWSSignatureVerificationFailed) continue // maybe the other key's
         if (err instanceof errors.JWTExpired) {
@@ -93,7 +119,7 @@ export class TokenService {
 
   /** Whether a verified token was obtained with one of `secretDigests` (the client's current secrets). */
   boundToSecret(check: { readonly fingerprint: string; readonly keyIndex: number }, secretDigests: readonly Buffer[]): boolean {
-    const key = this.#keys[check.keyIndex]
+    const key = this.#keyOf.get(check) ?? this.#keys[check.keyIndex]
     if (!key) return false
     const presented = Buffer.from(check.fingerprint)
     let bound = false

@@ -259,6 +259,23 @@ export const ConfigSchema = Type.Object(
       },
       { default: {}, additionalProperties: false }
     ),
+    /**
+     * Changes without a restart (README § Configuration, SECURITY.md § Rotating secrets): SIGHUP
+     * always reloads; with watchSecretFiles, so does a change to a `fromFile` secret.
+     */
+    reload: Type.Object(
+      {
+        /**
+         * env RELOAD_WATCH_SECRET_FILES. Watches the directory of every `{fromFile}` secret
+         * (Kubernetes replaces a Secret volume's files by swapping a symlink in it) and reloads
+         * the configuration when one changes, as SIGHUP does.
+         */
+        watchSecretFiles: Type.Boolean({ default: false }),
+        /** A burst of file events (a Secret volume's update is several) makes one reload, this long after the last. */
+        debounceMs: Type.Integer({ default: 1000, minimum: 10, maximum: 60_000 })
+      },
+      { default: {}, additionalProperties: false }
+    ),
     log: Type.Object(
       { level: Type.Union([LogLevel], { default: 'info' }) },
       { default: {}, additionalProperties: false }
@@ -288,6 +305,7 @@ export const ENV_KEYS = {
   CACHE_MAX_BYTES: 'cache.maxBytes',
   CACHE_TTL_MS: 'cache.ttlMs',
   LOG_LEVEL: 'log.level',
+  RELOAD_WATCH_SECRET_FILES: 'reload.watchSecretFiles',
   GATEWAY_MODE: 'auth.mode',
   AUTH_TOKEN_TTL_SECONDS: 'auth.tokenTtlSeconds',
   REDIS_URL: 'state.redis.url',

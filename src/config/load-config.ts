@@ -24,7 +24,18 @@ type Env = Readonly<Record<string, string | undefined>>
 /** Where each key's value came from, so an error can say "env PORT" rather than "server.port". */
 type Origins = Map<string, string>
 
+/** A loaded configuration and the `{fromFile}` secret files it read (to watch them: config/secret-file-watch.ts). */
+export interface LoadedConfig {
+  readonly config: GatewayConfig
+  readonly secretFiles: readonly string[]
+}
+
 export function loadConfig(env: Env = process.env, overrides: unknown = undefined): GatewayConfig {
+  return readConfig(env, overrides).config
+}
+
+/** loadConfig, also naming the secret files read. */
+export function readConfig(env: Env = process.env, overrides: unknown = undefined): LoadedConfig {
   const origins: Origins = new Map()
   const raw: Record<string, unknown> = {}
   const file = env['GATEWAY_CONFIG']
@@ -48,11 +59,15 @@ export function loadConfig(env: Env = process.env, overrides: unknown = undefine
     origins.set('tracing.endpoint', 'env OTEL_*')
   }
   if (overrides !== undefined) mergeInto(raw, overrides, 'overrides', origins, '')
-  return validateConfig(raw, origins, env)
+  return validated(raw, origins, env)
 }
 
 /** Validates a raw object (defaults applied, strings converted) into a config. */
 export function validateConfig(raw: unknown, origins: Origins = new Map(), env: Env = {}): GatewayConfig {
+  return validated(raw, origins, env).config
+}
+
+function validated(raw: unknown, origins: Origins, env: Env): LoadedConfig {
   const withDefaults = Value.Default(ConfigSchema, Value.Convert(ConfigSchema, Value.Clone(raw)))
   const seen = new Set<string>()
   const problems: string[] = []
@@ -66,7 +81,7 @@ export function validateConfig(raw: unknown, origins: Origins = new Map(), env: 
   }
   if (problems.length > 0) throw new ConfigError(problems)
   const config = withDefaults as GatewayConfig
-  resolveSecrets(config, env)
+  const secretFiles = resolveSecrets(config, env)
   const authProblems = authConfigProblems(config)
   if (authProblems.length > 0) throw new ConfigError(authProblems)
   const { requestTimeoutMs } = config.crm
@@ -77,7 +92,7 @@ export function validateConfig(raw: unknown, origins: Origins = new Map(), env: 
       `crm.requestTimeoutMs${originOf(origins, 'crm.requestTimeoutMs')}: ${requestTimeoutMs} is below resilience.requestDeadlineMs (${requestDeadlineMs}) or resilience.breaker.timeoutMs (${breaker.timeoutMs}); it is the HTTP backstop under every attempt's own budget and must be at least both`
     ])
   }
-  return config
+  return { config, secretFiles }
 }
 
 function originOf(origins: Origins, key: string): string {
@@ -136,14 +151,20 @@ function setPath(target: Record<string, unknown>, dotted: string, value: unknown
 /**
  * Replaces {fromEnv}/{fromFile} references in crm.options and auth by the secret's value. In
  * production mode a secret written in the configuration itself is refused (SECURITY.md).
+ * Returns the files the references named.
  */
-function resolveSecrets(config: GatewayConfig, env: Env): void {
+function resolveSecrets(config: GatewayConfig, env: Env): string[] {
   const problems: string[] = []
+  const files = new Set<string>()
+  const readSecret = (ref: SecretRef): string | undefined => {
+    if ('fromFile' in ref) files.add(ref.fromFile)
+    return readSecretValue(ref, env)
+  }
   const production = config.auth.mode === 'production'
   for (const [name, value] of Object.entries(config.crm.options)) {
     if (production && typeof value === 'string' && SECRET_OPTION.test(name)) problems.push(literalSecret(`crm.options.${name}`))
     if (!isSecretRef(value)) continue
-    const resolved = readSecret(value, env)
+    const resolved = readSecret(value)
     if (resolved === undefined) {
       const where = 'fromEnv' in value ? `environment variable ${value.fromEnv}` : `file ${value.fromFile}`
       problems.push(`crm.options.${name}: the ${where} is missing or empty`)
@@ -157,7 +178,7 @@ function resolveSecrets(config: GatewayConfig, env: Env): void {
         if (production) problems.push(literalSecret(`${key}.${i}`))
         return value
       }
-      const resolved = readSecret(value, env)
+      const resolved = readSecret(value)
       if (resolved === undefined) {
         const where = 'fromEnv' in value ? `environment variable ${value.fromEnv}` : `file ${value.fromFile}`
         problems.push(`${key}.${i}: the ${where} is missing or empty`)
@@ -169,6 +190,7 @@ function resolveSecrets(config: GatewayConfig, env: Env): void {
   })
   config.auth.signingKeys = resolveAll(config.auth.signingKeys, 'auth.signingKeys')
   if (problems.length > 0) throw new ConfigError(problems)
+  return [...files]
 }
 
 /** crm.options names that hold a credential by convention (apiKey, clientSecret, password, token…). */
@@ -178,7 +200,7 @@ function literalSecret(key: string): string {
   return `${key}: production mode (auth.mode) takes secrets only as {fromEnv} or {fromFile} references, not written in the configuration`
 }
 
-function readSecret(ref: SecretRef, env: Env): string | undefined {
+function readSecretValue(ref: SecretRef, env: Env): string | undefined {
   if ('fromEnv' in ref) return env[ref.fromEnv] || undefined
   try {
     return readFileSync(ref.fromFile, 'utf8').trim() || undefined
