@@ -136,7 +136,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // The OpenAPI document collects each route's schema as it is added: registered before any, the token endpoint's included.
   const docs = config.spi.docs ? await registerDocs(app, config) : undefined
   // Every route needs credentials (SECURITY.md) except those added through `security.open`.
-  const security = await registerSecurity(app, authenticator, config, store)
+  const security = await registerSecurity(app, authenticator, config, store, (client, limit) => metrics.rateLimited(client, limit))
   if (docs) await security.open(() => docs.serve())
   // A CRM with declared fields: checked at start (within crm.requestTimeoutMs; a CRM that
   // cannot be asked leaves the gateway ready, see field-check.ts) and again by readiness.

@@ -25,14 +25,6 @@ declare module 'fastify' {
      */
     auth?: 'none'
   }
-  interface FastifyInstance {
-    /**
-     * Counts a request this file refused 429 (rate_limited_requests_total). Decorated by the
-     * metrics plugin (src/routes/metrics.ts) on the root instance, so every route's
-     * `request.server` sees it; absent in an app without metrics.
-     */
-    countRateLimited?: (clientId: string | undefined) => void
-  }
 }
 
 /**
@@ -87,8 +79,6 @@ export function limited(decided: Decided, request: FastifyRequest, reply: Fastif
   }
   const decision = decided
   if (decision.allowed) return done()
-  // An SPI request has its client by now; the token endpoint's (auth 'none') refuses before anyone is known.
-  request.server.countRateLimited?.(request.clientId)
   reply.header('x-ratelimit-limit', String(decision.limit))
   sendError(new GatewayError('RATE_LIMITED', { retryAfterSeconds: decision.retryAfterSeconds }), request, reply)
 }

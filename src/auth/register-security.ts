@@ -15,6 +15,7 @@ import { RateLimiter, type RateLimits } from './rate-limit.js'
 import { SharedRateLimiter } from './shared-rate-limit.js'
 import { isShared, type SharedStore } from '../core/shared-store.js'
 import { guardTokenEndpoint } from './token-guard.js'
+import { countedRateLimits, type OnRateLimited } from './counted-rate-limits.js'
 
 export interface Security {
   /** Runs `register`; the routes it adds answer without credentials and are never rate limited. */
@@ -25,7 +26,13 @@ export interface Security {
  * `store`: when it is shared (Redis), rate limits count across instances; otherwise each
  * instance counts its own, synchronously (no store call per request).
  */
-export async function registerSecurity(app: FastifyInstance, auth: Authenticator, config: GatewayConfig, store?: SharedStore): Promise<Security> {
+export async function registerSecurity(
+  app: FastifyInstance,
+  auth: Authenticator,
+  config: GatewayConfig,
+  store?: SharedStore,
+  onRateLimited?: OnRateLimited
+): Promise<Security> {
   app.decorateRequest('clientId', undefined)
   let opening = false
   app.addHook('onRoute', (route) => {
@@ -33,6 +40,8 @@ export async function registerSecurity(app: FastifyInstance, auth: Authenticator
   })
   let limiter: RateLimits | undefined
   if (config.rateLimit.enabled) limiter = isShared(store) ? new SharedRateLimiter(store, config.rateLimit) : new RateLimiter(config.rateLimit)
+  // Each refusal reported (rate_limited_requests_total), the limiters and hooks unaware of it.
+  if (limiter !== undefined && onRateLimited !== undefined) limiter = countedRateLimits(limiter, onRateLimited)
   app.addHook('onRequest', authHook(auth, limiter))
   // A scope of its own, so the guard's hooks run around the token routes only.
   await app.register(async (scope) => {

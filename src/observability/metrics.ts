@@ -3,6 +3,7 @@
  * build many apps. Labels are bounded sets (operations, statuses, catalogue codes): never ids,
  * never customer data. https://github.com/siimots/prom-client
  */
+import type { RateLimitKind } from '../auth/counted-rate-limits.js'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { BreakerState, Operation } from '../core/resilience/breakers.js'
 import type { PacingOutcome, UpstreamObserver } from '../core/resilience/resilient-adapter.js'
@@ -17,9 +18,6 @@ const BREAKER_VALUE: Record<BreakerState, number> = { closed: 0, halfOpen: 1, op
  * exactly "more than 1% of requests ran past the budget", not an interpolation between 2.5 and 5.
  */
 const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 4, 5]
-
-/** Which limit refused a request: a POS client's request rate, or the token endpoint's failure count. */
-export type RateLimitKind = 'requests' | 'token_failures'
 
 export class GatewayMetrics {
   readonly registry = new Registry()
@@ -84,7 +82,7 @@ export class GatewayMetrics {
     })
     this.#rateLimited = new Counter({
       name: 'rate_limited_requests_total',
-      help: "Requests refused 429 by the gateway's own limits: a POS client's request rate (limit=requests, client = its configured id), the token endpoint's failure count (limit=token_failures, client=unauthenticated)",
+      help: "Requests refused 429 by the gateway's own limits: a POS client's request rate (limit=requests, client = its configured id), the token endpoint's failure count (limit=token_failures, client = the OAuth client named, or unauthenticated)",
       labelNames: ['client', 'limit'],
       registers
     })

@@ -212,7 +212,7 @@ t.test('every metric the alerts and panels read is served at /metrics, with samp
   // The counts this issue added, as the panels read them.
   const sample = (name: string, labels: string): string | undefined => samples.get(name)?.find((l) => l.startsWith(`${name}{${labels}}`))
   t.match(sample('rate_limited_requests_total', 'client="kiosk",limit="requests"'), / 1$/, 'the kiosk refused once')
-  t.match(sample('rate_limited_requests_total', 'client="unauthenticated",limit="token_failures"'), / 1$/, 'one token request refused after the failures')
+  t.match(sample('rate_limited_requests_total', `client="${OAUTH.id}",limit="token_failures"`), / 1$/, 'one token request refused after the failures, under the client guessed at')
   t.match(sample('crm_paced_calls_total', 'adapter="memory",operation="search",outcome="waited"'), / 1$/, 'one search waited for its slot')
   t.match(sample('crm_paced_calls_total', 'adapter="memory",operation="search",outcome="immediate"'), / 1$/, 'one had it at once')
   t.match(sample('crm_declared_rate_calls_per_second', 'adapter="memory",operation="search"'), / 5$/, 'the declared rate, per second')
