@@ -36,3 +36,18 @@ export function firstNamesFound(t: Assert, base: string, before?: () => void): (
     return answer.json.customers.map((c: { profile: { firstName: string } }) => c.profile.firstName)
   }
 }
+
+/**
+ * Scenario 1's answer, for a CRM that keeps every field of it: the example's profile (the id
+ * is the CRM's), consents and address list; its loyalty profile without the account number,
+ * which the loyalty system assigns; no store attribution (written, never read back).
+ */
+export function expectScenario1AsExample(t: Assert & { notOk(value: unknown, message: string): unknown }, customer: Record<string, any>): void {
+  const want = example('1-create-with-loyalty.response')['customer']
+  t.same({ ...customer['profile'], customerId: want.profile.customerId }, want.profile, 'profile as the example')
+  t.same(customer['consents'], want.consents, 'consents as the example')
+  t.same(customer['addressList'], want.addressList, 'the address is saved to the list')
+  const { accountNumber: _assignedElsewhere, ...loyalty } = want.loyaltyProfile
+  t.same(customer['loyaltyProfile'], loyalty, 'the loyalty profile, its account number left to the loyalty system')
+  t.notOk('storeAttribution' in customer, 'no store attribution in the answer')
+}
