@@ -8,12 +8,13 @@
  * Each --build is a bench-build directory (`tsc -p bench/tsconfig.json` output of a tree). For
  * each scenario, every build gets the same warm-up, then the rounds rotate the builds' order.
  * Scenarios: hit (cache hit, saturation), miss (cache off, saturation), paced (cache off at a
- * fixed 500 req/s, p99). Printed: median req/s with its range, the gateway's CPU per request
+ * fixed 500 req/s, p99), down and downPaced (the CRM's port closed, so the breaker opens in the
+ * warm-up: the refusal path, at saturation and at 500 req/s). Printed: median req/s with its range, the gateway's CPU per request
  * (user + system), p50/p99, and each build's req/s and CPU relative to the first build.
  */
 import { join, resolve } from 'node:path'
 import { CUSTOMER_ID, POS_SECRET, SPI_CUSTOMERS } from './common.js'
-import { cpuTimes, spawnServer, stopAll, type Server } from './procs.js'
+import { closedPort, cpuTimes, spawnServer, stopAll, type Server } from './procs.js'
 import { median } from './report.js'
 import { runWrk, wrkAvailable, type WrkResult } from './wrk.js'
 
@@ -59,11 +60,13 @@ async function main(): Promise<void> {
     const path = `${SPI_CUSTOMERS}/${CUSTOMER_ID}`
     for (const scenario of scenarios) {
       const cache = scenario === 'hit' ? {} : { enabled: false }
+      const down = scenario === 'down' || scenario === 'downPaced'
+      const crmUrl = down ? `http://127.0.0.1:${await closedPort()}` : crm.url
       const gateways = await Promise.all(
-        builds.map((b) => spawnServer(`${b.name}-${scenario}`, join(b.dir, 'bench', 'servers', 'gateway.js'), { crmUrl: crm.url, cache }))
+        builds.map((b) => spawnServer(`${b.name}-${scenario}`, join(b.dir, 'bench', 'servers', 'gateway.js'), { crmUrl, cache }))
       )
       all.push(...gateways)
-      const paced = scenario === 'paced'
+      const paced = scenario === 'paced' || scenario === 'downPaced'
       const once = async (gw: Server, seconds: number): Promise<Run> => {
         const before = cpuTimes(gw.pid)
         const r = await runWrk({
@@ -75,7 +78,9 @@ async function main(): Promise<void> {
           headers
         })
         const after = cpuTimes(gw.pid)
-        if (r.socketErrors > 0 || r.statusErrors > 0) throw new Error(`${gw.name}: ${r.socketErrors} socket errors, ${r.statusErrors} bad statuses`)
+        // With the CRM down every answer is the breaker's 503; otherwise none may be an error.
+        const badStatuses = down ? r.requests - r.statusErrors : r.statusErrors
+        if (r.socketErrors > 0 || badStatuses > 0) throw new Error(`${gw.name}: ${r.socketErrors} socket errors, ${badStatuses} unexpected statuses`)
         return { ...r, userUs: ((after.user - before.user) * 1e6) / r.requests, systemUs: ((after.system - before.system) * 1e6) / r.requests }
       }
       for (const gw of gateways) await once(gw, Math.max(2, Math.ceil(duration / 2)))

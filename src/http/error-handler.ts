@@ -27,7 +27,12 @@ export function errorHandler(err: FastifyError | Error, request: FastifyRequest,
   // A value the mapping table refused: the row's SPI field (never the value) on the trace.
   const field = (err as { field?: unknown }).field
   if (err.name === 'MappingValueError' && typeof field === 'string') requestSpan(request)?.addEvent('mapping.value_refused', { 'mapping.field': field })
-  if (error.status >= 500) {
+  if (error.refusal) {
+    // An open circuit answers every call at once: one error line (and stack) each would cost the
+    // refusal path about a tenth of its CPU (BENCHMARKS.md, change 13) and say nothing new; the
+    // breaker's opening is logged once, and the metrics count every refusal.
+    request.log.debug({ errorCode: error.code, status: error.status }, 'request refused: circuit open')
+  } else if (error.status >= 500) {
     // The POS gets a plain message; the log gets the cause (never the request body).
     request.log.error({ err, errorCode: error.code }, 'request failed')
   } else {

@@ -94,10 +94,15 @@ export class GatewayError extends Error {
   readonly params: ErrorParams
   /** Seconds, for a Retry-After header (429/503). */
   readonly retryAfterSeconds: number | undefined
+  /**
+   * The gateway refused without trying (an open circuit): nothing new to log per request, the
+   * metrics count it (crm_call_duration_seconds{outcome="circuit_open"}, the 503s by operation).
+   */
+  readonly refusal: boolean
 
   constructor(
     code: ErrorCode,
-    options: { params?: ErrorParams; cause?: unknown; retryAfterSeconds?: number; detail?: string } = {}
+    options: { params?: ErrorParams; cause?: unknown; retryAfterSeconds?: number; detail?: string; refusal?: boolean } = {}
   ) {
     // `detail` is for logs only: it never reaches the POS.
     super(options.detail ?? code, options.cause === undefined ? undefined : { cause: options.cause })
@@ -107,6 +112,7 @@ export class GatewayError extends Error {
     this.errorClass = ERROR_CATALOGUE[code].class
     this.params = options.params ?? {}
     this.retryAfterSeconds = options.retryAfterSeconds
+    this.refusal = options.refusal ?? false
   }
 }
 

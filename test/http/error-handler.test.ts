@@ -6,6 +6,7 @@ import t from 'tap'
 import Fastify from 'fastify'
 import { buildTestApp } from '../helpers/build-test-app.js'
 import { GatewayError, type ErrorCode } from '../../src/spi/error-catalogue.js'
+import { CrmFailure } from '../../src/core/port.js'
 import { errorHandler, toGatewayError } from '../../src/http/error-handler.js'
 import { pickLanguage } from '../../src/http/locale.js'
 import { LANGUAGES, MESSAGES } from '../../src/spi/messages.js'
@@ -150,4 +151,27 @@ t.test("a parser error's raw answer: the contract body, the connection closed, E
     const body = text.slice(text.indexOf('\r\n\r\n') + 4)
     t.equal(Number(/Content-Length: (\d+)/.exec(text)?.[1]), Buffer.byteLength(body), `${code}: Content-Length is the body's`)
   }
+})
+
+t.test("an open circuit's refusals: 503 with Retry-After, counted, not an error line each; a CRM failure still is one", async (t) => {
+  const lines: Array<Record<string, unknown>> = []
+  const { app, crm, inject } = await buildTestApp(
+    { resilience: { breaker: { volumeThreshold: 2, errorThresholdPercentage: 50 }, retry: { maxAttempts: 1 } }, cache: { enabled: false } },
+    { logger: { level: 'debug', stream: { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) } } }
+  )
+  t.teardown(() => app.close())
+  crm.failNext('get', new CrmFailure('unreachable', { detail: 'connect ECONNREFUSED' }), 2)
+  const failures = [await inject({ method: 'GET', url: `${BASE}/M0001` }), await inject({ method: 'GET', url: `${BASE}/M0002` })]
+  t.same(failures.map((r) => r.statusCode), [503, 503], 'two CRM failures open the circuit')
+  const errorsBefore = lines.filter((l) => l['msg'] === 'request failed').length
+  t.equal(errorsBefore, 2, 'each real CRM failure is logged at error, with its cause')
+
+  const refused = await Promise.all(Array.from({ length: 5 }, (_, i) => inject({ method: 'GET', url: `${BASE}/M01${i}` })))
+  t.same([...new Set(refused.map((r) => r.statusCode))], [503], 'refused while open')
+  t.ok(refused.every((r) => Number(r.headers['retry-after']) >= 1), 'with Retry-After')
+  t.equal(lines.filter((l) => l['msg'] === 'request failed').length, errorsBefore, 'no error line per refusal')
+  t.equal(lines.filter((l) => l['msg'] === 'request refused: circuit open' && l['level'] === 20).length, 5, 'a debug line each, for whoever turns debug on')
+  t.ok(lines.some((l) => l['msg'] === 'circuit breaker state changed' && l['breaker'] === 'open'), 'the opening itself is logged, once')
+  const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body
+  t.match(metrics, /crm_call_duration_seconds_count\{[^}]*operation="get"[^}]*outcome="circuit_open"[^}]*\} 5/, 'and every refusal counted')
 })

@@ -81,7 +81,7 @@ export function toGatewayError(err: unknown, maxRetryAfterSeconds: number): Gate
   if (isGatewayError(err)) return err
   const clamp = (seconds: number): number => Math.min(Math.max(1, seconds), maxRetryAfterSeconds)
   if (err instanceof CircuitOpen) {
-    return new GatewayError('CRM_UNAVAILABLE', { retryAfterSeconds: clamp(err.retryAfterSeconds), detail: 'circuit open' })
+    return new GatewayError('CRM_UNAVAILABLE', { retryAfterSeconds: clamp(err.retryAfterSeconds), detail: 'circuit open', refusal: true })
   }
   if (!isCrmFailure(err)) return new GatewayError('INTERNAL_ERROR', { cause: err, detail: 'unexpected error from the CRM adapter' })
   const base = { cause: err, detail: `${err.kind}: ${err.message}` }
