@@ -46,6 +46,8 @@ interface InFlight {
   deadlineAt: number | undefined
   /** Fires when the last waiter has gone: nothing more is tried for nobody. */
   readonly controller: AbortController
+  /** The load has ended: nothing left to cancel. */
+  settled: boolean
 }
 
 /** What loads a customer's JSON (null: no such customer) under the call context it is given. */
@@ -137,7 +139,7 @@ export class ReadCache {
   }
 
   #start(key: string, first: CallContext, load: Loader): InFlight {
-    const waiting = { superseded: false, waiters: 0, deadlineAt: first.deadlineAt, controller: new AbortController() }
+    const waiting = { superseded: false, waiters: 0, deadlineAt: first.deadlineAt, controller: new AbortController(), settled: false }
     // The load's own call context: cancelled with the last waiter, its deadline the longest.
     const shared: CallContext = {
       signal: waiting.controller.signal,
@@ -158,6 +160,7 @@ export class ReadCache {
         return body
       })
       .finally(() => {
+        flight.settled = true
         if (this.#inFlight.get(key) === flight) this.#inFlight.delete(key)
       })
     const flight: InFlight = Object.assign(waiting, { promise })
@@ -175,7 +178,9 @@ export class ReadCache {
   /** The last waiter leaving — answered, or gone — ends whatever is left of the load. */
   #leave(flight: InFlight, ctx: CallContext): void {
     flight.waiters--
-    if (flight.waiters === 0) flight.controller.abort(ctx.signal.reason)
+    // A load that has ended (the usual case: its answer is why the waiter leaves) has nothing to
+    // cancel; aborting it anyway cost every cache miss a DOMException (BENCHMARKS.md, change 14).
+    if (flight.waiters === 0 && !flight.settled) flight.controller.abort(ctx.signal.reason)
   }
 }
 

@@ -114,6 +114,19 @@ t.test('a shared load is cancelled once every waiter has gone', async (t) => {
   t.equal(loadCtx?.signal.aborted, true, 'the last one gone: cancelled')
 })
 
+t.test('a load that has answered is not cancelled when its waiters leave: nothing is left to cancel', async (t) => {
+  const cache = new ReadCache({ maxBytes: 10_000, ttlMs: 1000, maxStaleMs: 0 })
+  let loadCtx: CallContext | undefined
+  const { ctx: waiter } = device()
+  const answer = await cache.read('a:2', waiter, async (c) => {
+    loadCtx = c
+    return '{"id":"a:2"}'
+  })
+  t.equal(answer.outcome, 'miss')
+  t.equal(loadCtx?.signal.aborted, false, 'its signal never fires (aborting it made each miss a DOMException)')
+  t.equal(waiter.signal.aborted, false, "and the waiter's own signal is left alone")
+})
+
 t.test('a waiter whose deadline passes gets the stale entry when there is one', async (t) => {
   const clock = useClock(t)
   const cache = new ReadCache({ maxBytes: 10_000, ttlMs: 1000, maxStaleMs: 60_000 })
