@@ -156,14 +156,7 @@ export function reloadOnSignal(mapping: LiveMapping, reloadConfig: () => unknown
   })
 }
 
-/**
- * SIGHUP reloads the mapping table without a restart. An invalid edit is refused, logged with
- * every problem (file, line, field), and the running table stays in force.
- */
-export function reloadMappingOnSignal(mapping: LiveMapping, log: FastifyInstance['log']): void {
-  process.on('SIGHUP', () => reloadMapping(mapping, log))
-}
-
+/** The mapping table again: an invalid edit is refused, logged with every problem (file, line, field), the running table kept. */
 function reloadMapping(mapping: LiveMapping, log: FastifyInstance['log']): void {
   mapping.reload().then(
     (table) => log.info({ mappingFile: table.file }, 'mapping table reloaded'),
