@@ -11,10 +11,16 @@
  * fixed 500 req/s, p99), down and downPaced (the CRM's port closed, so the breaker opens in the
  * warm-up: the refusal path, at saturation and at 500 req/s). Printed: median req/s with its range, the gateway's CPU per request
  * (user + system), p50/p99, and each build's req/s and CPU relative to the first build.
+ *
+ * Profiles (one build is enough then): --cpu-prof (CPU) or --heap-prof (allocations, garbage
+ * included) profile each gateway during the rounds only (server-profiling.ts), written to
+ * dist/bench-profiles/build-scenario.cpuprofile|.heapprofile, summarized by bench/profile.ts
+ * (`--per N`, N the request count printed here: µs or bytes per request).
  */
 import { join, resolve } from 'node:path'
 import { CUSTOMER_ID, POS_SECRET, SPI_CUSTOMERS } from './common.js'
-import { closedPort, cpuTimes, spawnServer, stopAll, type Server } from './procs.js'
+import { startProfiling, stopProfiling, type ProfileKind } from './server-profiling.js'
+import { closedPort, cpuTimes, PROFILE_DIR, spawnServer, stopAll, type Server } from './procs.js'
 import { median } from './report.js'
 import { runWrk, wrkAvailable, type WrkResult } from './wrk.js'
 
@@ -33,8 +39,18 @@ function parse(argv: readonly string[]) {
   let rounds = 5
   let duration = 5
   let scenarios = ['hit', 'miss', 'paced']
+  let cpuProf = false
+  let heapProf = false
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!
+    if (arg === '--cpu-prof') {
+      cpuProf = true
+      continue
+    }
+    if (arg === '--heap-prof') {
+      heapProf = true
+      continue
+    }
     const value = argv[++i] ?? ''
     if (arg === '--build') {
       const eq = value.indexOf('=')
@@ -45,13 +61,14 @@ function parse(argv: readonly string[]) {
     else if (arg === '--scenarios') scenarios = value.split(',')
     else throw new Error(`unknown option ${arg}`)
   }
-  if (builds.length < 2) throw new Error('give at least two --build NAME=DIR')
-  return { builds, rounds, duration, scenarios }
+  const profile: ProfileKind | undefined = heapProf ? 'heap' : cpuProf ? 'cpu' : undefined
+  if (builds.length < (profile ? 1 : 2)) throw new Error('give at least two --build NAME=DIR (one to profile)')
+  return { builds, rounds, duration, scenarios, profile }
 }
 
 async function main(): Promise<void> {
   if (!wrkAvailable()) throw new Error('wrk is not installed (apt-get install -y wrk)')
-  const { builds, rounds, duration, scenarios } = parse(process.argv.slice(2))
+  const { builds, rounds, duration, scenarios, profile } = parse(process.argv.slice(2))
   const all: Server[] = []
   try {
     const crm = await spawnServer('crm', join(builds[0]!.dir, 'bench', 'servers', 'fake-crm.js'), {})
@@ -85,12 +102,19 @@ async function main(): Promise<void> {
       }
       for (const gw of gateways) await once(gw, Math.max(2, Math.ceil(duration / 2)))
       const runs = new Map<string, Run[]>(builds.map((b) => [b.name, []]))
+      if (profile) await Promise.all(gateways.map((gw) => startProfiling(gw, profile)))
       for (let round = 0; round < rounds; round++) {
         for (let i = 0; i < builds.length; i++) {
           const k = (i + round) % builds.length
           const r = await once(gateways[k]!, duration)
           runs.get(builds[k]!.name)!.push(r)
           process.stderr.write(`${scenario} round ${round + 1} ${builds[k]!.name}: ${r.rps.toFixed(0)} req/s, p99 ${r.p99Ms.toFixed(2)} ms\n`)
+        }
+      }
+      if (profile) {
+        for (const [i, gw] of gateways.entries()) {
+          const requests = runs.get(builds[i]!.name)!.reduce((sum, r) => sum + r.requests, 0)
+          process.stderr.write(`${await stopProfiling(gw, profile, PROFILE_DIR)}: ${requests} requests profiled\n`)
         }
       }
       const first = runs.get(builds[0]!.name)!

@@ -36,6 +36,8 @@ export interface ScenarioFigures {
         readonly p99Ms: number
         readonly p999Ms: number
         readonly late: number
+        /** The server's CPU time per request at that rate, idle wake-ups included. */
+        readonly cpuUsPerRequest: number
       }
     | undefined
 }
@@ -155,6 +157,23 @@ export function targets(report: BenchReport): TargetOutcome[] {
   if (down?.paced) {
     out.push({ name: `breaker open: p99 at ${report.rate} req/s`, measured: `${ms(down.paced.p99Ms)} ms`, limit: '≤ 5 ms', met: down.paced.p99Ms <= 5 })
   }
+  if (miss) {
+    out.push({
+      name: 'gateway CPU per request, cache miss, saturated',
+      measured: `${num(miss.cpuUsPerRequest)} µs${proxy ? ` (proxy ${num(proxy.cpuUsPerRequest)} µs)` : ''}`,
+      limit: '≤ 130 µs',
+      met: miss.cpuUsPerRequest <= 130
+    })
+  }
+  const bareAtRate = bare?.paced ? `; bare Fastify route ${num(bare.paced.cpuUsPerRequest)} µs` : ''
+  if (miss?.paced) {
+    const c = miss.paced.cpuUsPerRequest
+    out.push({ name: `gateway CPU per request at ${report.rate} req/s, cache miss`, measured: `${num(c)} µs`, limit: '≤ 200 µs', met: c <= 200, note: `proxy ${proxy?.paced ? num(proxy.paced.cpuUsPerRequest) : '?'} µs${bareAtRate}` })
+  }
+  if (down?.paced) {
+    const c = down.paced.cpuUsPerRequest
+    out.push({ name: `gateway CPU per request at ${report.rate} req/s, breaker open`, measured: `${num(c)} µs`, limit: '≤ 100 µs', met: c <= 100, note: `cache hit ${hit?.paced ? num(hit.paced.cpuUsPerRequest) : '?'} µs${bareAtRate}` })
+  }
   for (const f of report.fills) {
     const bound = f.boundBytes / 1024
     const full = f.peakKb / bound
@@ -243,8 +262,16 @@ export function printReport(report: BenchReport): void {
     out.push('')
     out.push(
       table(
-        ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'late'],
-        paced.map((s) => [s.label, num(s.paced!.rps), s.paced!.p50Ms.toFixed(3), s.paced!.p99Ms.toFixed(3), s.paced!.p999Ms.toFixed(3), String(s.paced!.late)])
+        ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'late', 'CPU µs/req'],
+        paced.map((s) => [
+          s.label,
+          num(s.paced!.rps),
+          s.paced!.p50Ms.toFixed(3),
+          s.paced!.p99Ms.toFixed(3),
+          s.paced!.p999Ms.toFixed(3),
+          String(s.paced!.late),
+          num(s.paced!.cpuUsPerRequest)
+        ])
       )
     )
   }

@@ -167,8 +167,11 @@ const SCENARIOS: readonly Scenario[] = [
   { id: 'down', label: 'gateway GET, CRM down, breaker open', server: 'gwDown', path: ONE, headers: POS, script: 'plain', expectErrors: true }
 ]
 
-/** Scenarios also run at a fixed rate, for latency (the proxy: what one Fastify hop adds). */
-const PACED = ['direct', 'proxy', 'miss', 'hit', 'down']
+/**
+ * Scenarios also run at a fixed rate, for latency and CPU per request (the proxy: what one
+ * Fastify hop adds; the bare route: what any Fastify process costs per request at that rate).
+ */
+const PACED = ['bare', 'direct', 'proxy', 'miss', 'hit', 'down']
 
 function checkRun(s: Scenario, r: WrkResult, what: string): void {
   const problems: string[] = []
@@ -267,7 +270,9 @@ async function measure(s: Scenario, seconds: number, connections: number, round:
   }
 }
 
-async function runPaced(s: Scenario, options: Options, seconds = options.pacedS): Promise<WrkResult> {
+async function runPaced(s: Scenario, options: Options, seconds = options.pacedS): Promise<WrkResult & { cpuUsPerRequest: number }> {
+  const pid = server(s.server).pid
+  const cpuBefore = cpuSeconds(pid)
   const result = await runWrk({
     url: `${server(s.server).url}${s.path}`,
     script: 'paced',
@@ -277,7 +282,10 @@ async function runPaced(s: Scenario, options: Options, seconds = options.pacedS)
     headers: s.headers
   })
   checkRun(s, result, 'paced')
-  return result
+  // At a steady rate the process idles between requests: what each one costs is its CPU time,
+  // idle wake-ups included, divided by the requests (what the issue's "CPU at 500 req/s" means).
+  const cpu = cpuSeconds(pid) - cpuBefore
+  return { ...result, cpuUsPerRequest: result.requests > 0 ? (cpu * 1e6) / result.requests : 0 }
 }
 
 /**
@@ -399,7 +407,7 @@ async function main(): Promise<void> {
   }
 
   const pacedScenarios = scenarios.filter((s) => PACED.includes(s.id))
-  const paced = new Map<string, WrkResult[]>(pacedScenarios.map((s) => [s.id, []]))
+  const paced = new Map<string, (WrkResult & { cpuUsPerRequest: number })[]>(pacedScenarios.map((s) => [s.id, []]))
   // A paced warm-up each, discarded: the first seconds at a low rate after a saturation run
   // measure that transition (heap shrinking, pages the VM takes back: up to ~80 ms stalls
   // here), not the steady state.
@@ -409,7 +417,7 @@ async function main(): Promise<void> {
     for (const s of order) {
       const r = await runPaced(s, options)
       paced.get(s.id)!.push(r)
-      log(`paced ${round + 1}/${options.pacedRounds}  ${s.id.padEnd(7)} ${fmt(r.rps).padStart(5)} req/s  p50 ${r.p50Ms.toFixed(3)} ms  p99 ${r.p99Ms.toFixed(3)} ms  late ${r.late}`)
+      log(`paced ${round + 1}/${options.pacedRounds}  ${s.id.padEnd(7)} ${fmt(r.rps).padStart(5)} req/s  p50 ${r.p50Ms.toFixed(3)} ms  p99 ${r.p99Ms.toFixed(3)} ms  late ${r.late}  CPU ${fmt(r.cpuUsPerRequest)} µs/req`)
     }
   }
 
@@ -439,12 +447,13 @@ async function main(): Promise<void> {
       cpuShare: median(rs.map((r) => r.cpuShare)),
       paced: ps && ps.length > 0
         ? {
-            rounds: ps.map((r) => ({ rps: r.rps, p50Ms: r.p50Ms, p99Ms: r.p99Ms, p999Ms: r.p999Ms, late: r.late })),
+            rounds: ps.map((r) => ({ rps: r.rps, p50Ms: r.p50Ms, p99Ms: r.p99Ms, p999Ms: r.p999Ms, late: r.late, cpuUsPerRequest: r.cpuUsPerRequest })),
             rps: median(ps.map((r) => r.rps)),
             p50Ms: median(ps.map((r) => r.p50Ms)),
             p99Ms: median(ps.map((r) => r.p99Ms)),
             p999Ms: median(ps.map((r) => r.p999Ms)),
-            late: Math.max(...ps.map((r) => r.late))
+            late: Math.max(...ps.map((r) => r.late)),
+            cpuUsPerRequest: median(ps.map((r) => r.cpuUsPerRequest))
           }
         : undefined
     }

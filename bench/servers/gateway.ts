@@ -6,6 +6,7 @@
  */
 import { validateConfig } from '../../src/config/load-config.js'
 import { startGateway } from '../../src/server.js'
+import { serveProfiling } from '../server-profiling.js'
 import { CRM_API_KEY, POS_CLIENT_ID, POS_SECRET, serve, serverArgs, startOrDie } from '../common.js'
 
 export interface GatewayArgs {
@@ -31,6 +32,7 @@ startOrDie(async () => {
   })
   const gateway = await startGateway(config)
   serve(gateway.url, () => gateway.app.close())
+  serveProfiling()
   // The cache-fill run starts this process with --expose-gc to tell live memory from garbage
   // V8 has not collected yet: on "gc", two full collections, then process.memoryUsage().
   const gc = (globalThis as { gc?: () => void }).gc
