@@ -88,6 +88,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // The body must match the contract as sent: no "123" → 123 or "true" → true coercion.
     ajv: { customOptions: { coerceTypes: false, allErrors: false } }
   })
+  app.decorateRequest('refused', false)
   const log = app.log as unknown as Logger
   const crm = typeof deps.adapter === 'function' ? deps.adapter(log) : deps.adapter
   const metrics = new GatewayMetrics(crm.name)
@@ -166,6 +167,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Callback-style hooks (here and onSend above): no promise and no extra tick per request.
   app.addHook('onResponse', (request, reply, done) => {
     observe(request.routeOptions.schema?.operationId, reply.statusCode, reply.elapsedTime)
+    if (request.authFailure !== undefined) metrics.authFailed(request.authFailure.reason, request.authFailure.via)
     done()
   })
   // A POS that hangs up gets no answer, so no onResponse: counted here, and logged, as such.

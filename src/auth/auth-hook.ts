@@ -7,9 +7,11 @@
  * `WWW-Authenticate` (./challenge.ts). Failures are logged as objects, never the secret.
  */
 import type { FastifyError, FastifyReply, FastifyRequest, HookHandlerDoneFunction, onRequestHookHandler } from 'fastify'
-import { GatewayError } from '../spi/error-catalogue.js'
+import { GatewayError, refusalError } from '../spi/error-catalogue.js'
 import { sendError } from '../http/error-handler.js'
 import type { AuthOutcome, Authenticator, PresentedCredentials } from './authenticator.js'
+
+type AuthFailure = Extract<AuthOutcome, { ok: false }>
 import { challengesFor } from './challenge.js'
 import type { Decided, RateLimits } from './rate-limit.js'
 
@@ -17,6 +19,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The authenticated POS client's id; undefined on open routes and refused requests. */
     clientId: string | undefined
+    /** Why the request's credentials were refused, if they were: the metrics count it (auth_failures_total). */
+    authFailure: AuthFailure | undefined
   }
   interface FastifyContextConfig {
     /**
@@ -57,14 +61,14 @@ export function authHook(auth: Authenticator, limiter?: RateLimits): onRequestHo
 
 /**
  * Answers 401 to a refused attempt, with an empty body and the challenges of the configured
- * clients (computed once), and logs it.
+ * clients (computed once), and reports it.
  */
-function refusal(auth: Authenticator): (request: FastifyRequest, reply: FastifyReply, outcome: Extract<AuthOutcome, { ok: false }>) => void {
+function refusal(auth: Authenticator): (request: FastifyRequest, reply: FastifyReply, outcome: AuthFailure) => void {
   const challenges = challengesFor(auth.registry)
   return (request, reply, outcome) => {
-    logFailure(request, outcome)
+    reportFailure(request, outcome)
     reply.header('www-authenticate', challenges)
-    sendError(new GatewayError('UNAUTHORIZED'), request, reply)
+    sendError(refusalError('UNAUTHORIZED'), request, reply)
   }
 }
 
@@ -80,7 +84,7 @@ export function limited(decided: Decided, request: FastifyRequest, reply: Fastif
   const decision = decided
   if (decision.allowed) return done()
   reply.header('x-ratelimit-limit', String(decision.limit))
-  sendError(new GatewayError('RATE_LIMITED', { retryAfterSeconds: decision.retryAfterSeconds }), request, reply)
+  sendError(refusalError('RATE_LIMITED', { retryAfterSeconds: decision.retryAfterSeconds }), request, reply)
 }
 
 /**
@@ -109,9 +113,17 @@ export function frameworkErrorHandler(auth: Authenticator) {
   }
 }
 
-/** A refused attempt, for whoever watches for credential stuffing: who (if known), why, how. */
-export function logFailure(request: FastifyRequest, outcome: Extract<AuthOutcome, { ok: false }>): void {
-  request.log.warn(
+/**
+ * A refused attempt, for whoever watches for credential stuffing: counted by reason and by
+ * where the credential was (auth_failures_total, when the request ends: src/app.ts), and logged
+ * with who (if known), why and how at debug — a till with a stale secret fails every call, and
+ * an attack makes thousands: a line each at a level production keeps would cost more than the
+ * refusal itself and drown the rest (BENCHMARKS.md, issue 19). The alert AuthFailureBurst
+ * watches the counter (deploy/observability).
+ */
+export function reportFailure(request: FastifyRequest, outcome: AuthFailure): void {
+  request.authFailure = outcome
+  request.log.debug(
     { event: 'auth_failed', reason: outcome.reason, via: outcome.via, clientId: outcome.clientId, route: request.routeOptions.url },
     'authentication failed'
   )

@@ -34,6 +34,7 @@ export async function registerSecurity(
   onRateLimited?: OnRateLimited
 ): Promise<Security> {
   app.decorateRequest('clientId', undefined)
+  app.decorateRequest('authFailure', undefined)
   let opening = false
   app.addHook('onRoute', (route) => {
     if (opening) route.config = { ...route.config, auth: 'none' }

@@ -125,6 +125,11 @@ export interface CrmFailureOptions {
   /** `unsupported`: what cannot be put to the CRM. Default `criteria`. */
   readonly reason?: UnsupportedReason
   readonly cause?: unknown
+  /**
+   * Set by the core only, when it answers for the CRM without calling it (a throttle gate, the
+   * pacer): the SPI error it becomes is a refusal (src/spi/error-catalogue.ts `refusalError`).
+   */
+  readonly refused?: boolean
 }
 
 /** The one error type adapters throw (not-found is a value, `null`, never a failure). */
@@ -133,6 +138,7 @@ export class CrmFailure extends Error {
   readonly retryAfterSeconds: number | undefined
   readonly field: string | undefined
   readonly reason: UnsupportedReason | undefined
+  readonly refused: boolean
 
   constructor(kind: CrmFailureKind, options: CrmFailureOptions) {
     super(options.detail, options.cause === undefined ? undefined : { cause: options.cause })
@@ -141,6 +147,7 @@ export class CrmFailure extends Error {
     this.retryAfterSeconds = options.retryAfterSeconds
     this.field = options.field
     this.reason = options.reason
+    this.refused = options.refused ?? false
   }
 }
 

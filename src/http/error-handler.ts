@@ -14,6 +14,7 @@ import { pickLanguage } from './locale.js'
 import { requestSpan } from './request-spans.js'
 
 export function sendError(error: GatewayError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (error.refusal) request.refused = true
   const retryAfter = retryAfterOf(error)
   if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter))
   requestSpan(request)?.setAttribute('error.type', error.code)
@@ -28,10 +29,10 @@ export function errorHandler(err: FastifyError | Error, request: FastifyRequest,
   const field = (err as { field?: unknown }).field
   if (err.name === 'MappingValueError' && typeof field === 'string') requestSpan(request)?.addEvent('mapping.value_refused', { 'mapping.field': field })
   if (error.refusal) {
-    // An open circuit answers every call at once: one error line (and stack) each would cost the
-    // refusal path about a tenth of its CPU (BENCHMARKS.md, change 13) and say nothing new; the
-    // breaker's opening is logged once, and the metrics count every refusal.
-    request.log.debug({ errorCode: error.code, status: error.status }, 'request refused: circuit open')
+    // An open circuit or a throttle answers every call at once: one line (and stack) each would
+    // cost the refusal path about a tenth of its CPU (BENCHMARKS.md, change 13) and say nothing
+    // new; the breaker's opening is logged once, and the metrics count every refusal.
+    request.log.debug({ errorCode: error.code, status: error.status }, 'request refused')
   } else if (error.status >= 500) {
     // The POS gets a plain message; the log gets the cause (never the request body).
     request.log.error({ err, errorCode: error.code }, 'request failed')

@@ -6,6 +6,16 @@
  */
 import { LogController, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /**
+     * Answered with a refusal (src/spi/error-catalogue.ts `refusalError`: an open circuit, a
+     * throttle, a rate limit, a bad credential), set by sendError: its line is at debug.
+     */
+    refused: boolean
+  }
+}
+
 interface RequestLike {
   method?: string
   url?: string
@@ -122,6 +132,10 @@ interface SerializedError {
 /**
  * Fastify's per-request lines log the URL; these log the route pattern, the status, the time
  * taken and the authenticated client instead. The request id is in every line's bindings.
+ * A refusal's line is at debug: when refusals come, they come by the thousand (an outage, a
+ * till with a stale secret), each counted by the metrics already (answers by status, and the
+ * refusal's own counter); a line each at info would cost the refusal path a fifth of its CPU
+ * (BENCHMARKS.md, change 15) and bury every other line.
  */
 export class GatewayLogController extends LogController {
   override incomingRequest(request: FastifyRequest): void {
@@ -140,6 +154,7 @@ export class GatewayLogController extends LogController {
     // 'error'): the connection's trouble, which any caller can cause, not a fault of ours —
     // a warning, so that an error-level line always means a 5xx (SECURITY.md § Logs).
     if (error) request.log.warn({ ...line, err: error }, 'request errored')
+    else if (request.refused) request.log.debug(line, 'request completed')
     else request.log.info(line, 'request completed')
   }
 

@@ -4,6 +4,7 @@
  * never customer data. https://github.com/siimots/prom-client
  */
 import type { RateLimitKind } from '../auth/counted-rate-limits.js'
+import type { AuthFailureReason, AuthVia } from '../auth/authenticator.js'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { BreakerState, Operation } from '../core/resilience/breakers.js'
 import type { PacingOutcome, UpstreamObserver } from '../core/resilience/resilient-adapter.js'
@@ -28,6 +29,7 @@ export class GatewayMetrics {
   readonly #declaredRate: Gauge<'adapter' | 'operation'>
   readonly #paced: Counter<'adapter' | 'operation' | 'outcome'>
   readonly #rateLimited: Counter<'client' | 'limit'>
+  readonly #authFailures: Counter<'reason' | 'via'>
   readonly #storeDegraded: Gauge
   readonly #cache: Counter<'outcome'>
   readonly #abandoned: Counter<'operation'>
@@ -84,6 +86,12 @@ export class GatewayMetrics {
       name: 'rate_limited_requests_total',
       help: "Requests refused 429 by the gateway's own limits: a POS client's request rate (limit=requests, client = its configured id), the token endpoint's failure count (limit=token_failures, client = the OAuth client named, or unauthenticated)",
       labelNames: ['client', 'limit'],
+      registers
+    })
+    this.#authFailures = new Counter({
+      name: 'auth_failures_total',
+      help: 'Requests whose credentials were refused (401, or the token endpoint refusing a client), by reason and by where the credential was presented (via=none: nothing presented)',
+      labelNames: ['reason', 'via'],
       registers
     })
     this.#cache = new Counter({
@@ -160,6 +168,11 @@ export class GatewayMetrics {
   /** A request refused by a rate limit; `clientId` is a configured client's (bounded), undefined before authentication. */
   rateLimited(clientId: string | undefined, limit: RateLimitKind): void {
     this.#rateLimited.inc({ client: clientId ?? 'unauthenticated', limit })
+  }
+
+  /** Credentials refused: counted here, logged at debug only (a misconfigured till repeats it every call). */
+  authFailed(reason: AuthFailureReason, via: AuthVia | undefined): void {
+    this.#authFailures.inc({ reason, via: via ?? 'none' })
   }
 
   cacheRead(outcome: CacheOutcome): void {

@@ -14,7 +14,7 @@ import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } f
 import formbody from '@fastify/formbody'
 import type { Authenticator } from '../auth/authenticator.js'
 import { parseBasicHeader } from '../auth/basic-header.js'
-import { logFailure } from '../auth/auth-hook.js'
+import { reportFailure } from '../auth/auth-hook.js'
 import { sendError, toGatewayError } from '../http/error-handler.js'
 import { tokenRouteDoc, tokenRouteSchema } from './token-doc.js'
 
@@ -62,7 +62,7 @@ export const tokenRoutes: FastifyPluginAsync<TokenRouteOptions> = async (app, op
     const { clientId, clientSecret } = readTokenRequest(request)
     const check = opts.authenticator.checkClientSecret(clientId, clientSecret)
     if (!check.ok) {
-      logFailure(request, { ok: false, reason: check.reason, ...(check.clientId ? { clientId: check.clientId } : {}) })
+      reportFailure(request, { ok: false, reason: check.reason, ...(check.clientId ? { clientId: check.clientId } : {}) })
       throw new OAuthError('invalid_client', 'client authentication failed')
     }
     request.clientId = check.client.id

@@ -5,6 +5,7 @@
  * Class decides resilience behaviour: `client` errors (bad input, not found, duplicate) are
  * the caller's and never trip a circuit breaker; `upstream` errors are the CRM's and do.
  */
+import { withoutStack } from '../core/without-stack.js'
 
 export type ErrorClass = 'client' | 'upstream' | 'internal'
 
@@ -95,8 +96,10 @@ export class GatewayError extends Error {
   /** Seconds, for a Retry-After header (429/503). */
   readonly retryAfterSeconds: number | undefined
   /**
-   * The gateway refused without trying (an open circuit): nothing new to log per request, the
-   * metrics count it (crm_call_duration_seconds{outcome="circuit_open"}, the 503s by operation).
+   * The gateway refused at once, without trying (an open circuit, a throttle gate or pacer
+   * holding the CRM's rate, the POS's rate limit, a bad credential): made without a stack and
+   * logged at debug only, since an outage or a misconfigured till repeats it many times a
+   * second; the metrics count each one (see `refusalError`).
    */
   readonly refusal: boolean
 
@@ -114,6 +117,15 @@ export class GatewayError extends Error {
     this.retryAfterSeconds = options.retryAfterSeconds
     this.refusal = options.refusal ?? false
   }
+}
+
+/**
+ * A refusal (above): no stack captured. Counted by crm_call_duration_seconds{outcome=
+ * "circuit_open"}, crm_paced_calls_total{outcome="refused"}, rate_limited_requests_total,
+ * auth_failures_total, and every answer by status in the request metrics.
+ */
+export function refusalError(code: ErrorCode, options: { retryAfterSeconds?: number; detail?: string; cause?: unknown } = {}): GatewayError {
+  return withoutStack(() => new GatewayError(code, { ...options, refusal: true }))
 }
 
 export function isGatewayError(err: unknown): err is GatewayError {

@@ -301,20 +301,33 @@ t.test('rate limit per client: 429 with Retry-After and the catalogue body, afte
   for (let i = 0; i < 4; i++) t.equal((await off.app.inject({ method: 'GET', url: `${BASE}?lastName=a`, headers: a })).statusCode, 200, 'rate limiting can be turned off')
 })
 
-t.test('a refused attempt is logged as an object, without the secret', async (t) => {
-  const lines: string[] = []
+t.test('a refused attempt is counted by reason, logged at debug as an object without the secret, and at info not at all', async (t) => {
   const { loggerOptions } = await import('../../src/http/logging.js')
-  const { app } = await buildTestApp(
-    { auth: { clients: CLIENTS, signingKeys: [SIGNING_KEY] } },
-    { logger: { ...loggerOptions('info'), stream: { write: (s: string) => void lines.push(s) } } }
-  )
-  t.teardown(() => app.close())
-  await app.inject({ method: 'GET', url: `${BASE}?lastName=a`, headers: { authorization: basic('pos-basic', 'Wrong-Secret-Pelican-42') } })
-  await app.inject({ method: 'GET', url: `${BASE}?lastName=a`, headers: { 'x-request-id': 'req-abc-123', 'x-api-key': 'Wrong-Secret-Heron-77' } })
-  const failures = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l['msg'] === 'authentication failed')
-  t.equal(failures.length, 2)
-  t.match(failures[0], { event: 'auth_failed', reason: 'unknown_secret', via: 'header', clientId: 'pos-basic', route: '/endpoint/sa/customers' })
-  t.match(failures[1], { reason: 'unknown_secret', reqId: 'req-abc-123' })
+  const refuseTwo = async (level: string): Promise<{ lines: Array<Record<string, unknown>>; metrics: string }> => {
+    const lines: string[] = []
+    const { app } = await buildTestApp(
+      { auth: { clients: CLIENTS, signingKeys: [SIGNING_KEY] } },
+      { logger: { ...loggerOptions(level), stream: { write: (s: string) => void lines.push(s) } } }
+    )
+    t.teardown(() => app.close())
+    await app.inject({ method: 'GET', url: `${BASE}?lastName=a`, headers: { authorization: basic('pos-basic', 'Wrong-Secret-Pelican-42') } })
+    await app.inject({ method: 'GET', url: `${BASE}?lastName=a`, headers: { 'x-request-id': 'req-abc-123', 'x-api-key': 'Wrong-Secret-Heron-77' } })
+    await app.inject({ method: 'GET', url: `${BASE}?lastName=a` })
+    t.notMatch(lines.join(''), /Pelican|Heron|lastName=a/, `${level}: neither the secret nor the query string is logged`)
+    const refusedLines = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l['reqId'] !== undefined)
+    return { lines: refusedLines, metrics: (await app.inject({ method: 'GET', url: '/metrics' })).body }
+  }
+  const debug = await refuseTwo('debug')
+  const failures = debug.lines.filter((l) => l['msg'] === 'authentication failed')
+  t.equal(failures.length, 3)
+  t.match(failures[0], { level: 20, event: 'auth_failed', reason: 'unknown_secret', via: 'header', clientId: 'pos-basic', route: '/endpoint/sa/customers' })
+  t.match(failures[1], { level: 20, reason: 'unknown_secret', reqId: 'req-abc-123' })
   t.notOk('clientId' in failures[1]!, 'no client id when none is known')
-  t.notMatch(lines.join(''), /Pelican|Heron|lastName=a/, 'neither the secret nor the query string is logged')
+  t.match(failures[2], { level: 20, reason: 'no_credentials' })
+  t.match(debug.metrics, /auth_failures_total\{reason="unknown_secret",via="header"\} 2/, 'counted by reason and where the credential was')
+  t.match(debug.metrics, /auth_failures_total\{reason="no_credentials",via="none"\} 1/)
+
+  const info = await refuseTwo('info')
+  t.same(info.lines, [], 'at info (production), a refused attempt writes no line: a stale till or an attack would write one per call')
+  t.match(info.metrics, /auth_failures_total\{reason="unknown_secret",via="header"\} 2/, 'the counter is what production watches (alert AuthFailureBurst)')
 })

@@ -102,6 +102,32 @@ t.test('the breaker opens after the configured CRM faults, fails fast, half-open
   t.same(states, ['get:open', 'get:halfOpen', 'get:closed'], 'each transition reported once')
 })
 
+t.test('refusals are not attempts: a CRM failing again after recovery reopens the circuit, however many calls were refused', async (t) => {
+  const clock = useClock(t)
+  const { crm, adapter } = setup(t)
+  const failing = async (): Promise<never> => Promise.reject(new CrmFailure('failed', { detail: 'HTTP 500' }))
+  crm.behaviour = failing
+  for (let i = 0; i < 4; i++) await t.rejects(adapter.getCustomer('1', ctx()), { code: 'CRM_ERROR' })
+  t.equal(adapter.breakerStates().get, 'open')
+  // A busy store while the CRM is down: every till's lookups refused.
+  for (let i = 0; i < 200; i++) await t.rejects(adapter.getCustomer('1', ctx()), { code: 'CRM_UNAVAILABLE' })
+  t.equal(crm.calls, 4, 'none of them reached the CRM')
+  await clock.tickAsync(5000)
+  crm.behaviour = async () => ({ ID: '1' })
+  t.same(await adapter.getCustomer('1', ctx()), { ID: '1' }, 'the trial call succeeds')
+  t.equal(adapter.breakerStates().get, 'closed')
+  crm.behaviour = failing
+  let failures = 0
+  while (adapter.breakerStates().get === 'closed' && failures < 10) {
+    await t.rejects(adapter.getCustomer('1', ctx()), { code: 'CRM_ERROR' })
+    failures++
+  }
+  // The window holds 4 + n failed attempts and 1 good one: over 50% from the first failure.
+  // Counted as calls, the 200 refusals would have kept it closed for ~200 more failures.
+  t.equal(adapter.breakerStates().get, 'open', `open again after ${failures} failed attempt(s)`)
+  t.ok(failures <= breaker.volumeThreshold, 'within volumeThreshold failures: the refusals did not dilute the error rate')
+})
+
 t.test("an open circuit's Retry-After is clamped to maxRetryAfterSeconds", async (t) => {
   useClock(t)
   const { crm, adapter } = setup(t, { breaker: { ...breaker, resetTimeoutMs: 600_000 }, maxRetryAfterSeconds: 30 })

@@ -166,11 +166,21 @@ t.test("an open circuit's refusals: 503 with Retry-After, counted, not an error 
   const errorsBefore = lines.filter((l) => l['msg'] === 'request failed').length
   t.equal(errorsBefore, 2, 'each real CRM failure is logged at error, with its cause')
 
-  const refused = await Promise.all(Array.from({ length: 5 }, (_, i) => inject({ method: 'GET', url: `${BASE}/M01${i}` })))
+  const refused = await Promise.all(
+    Array.from({ length: 5 }, (_, i) => inject({ method: 'GET', url: `${BASE}/M01${i}`, headers: { 'x-request-id': `refused-${i}` } }))
+  )
   t.same([...new Set(refused.map((r) => r.statusCode))], [503], 'refused while open')
   t.ok(refused.every((r) => Number(r.headers['retry-after']) >= 1), 'with Retry-After')
   t.equal(lines.filter((l) => l['msg'] === 'request failed').length, errorsBefore, 'no error line per refusal')
-  t.equal(lines.filter((l) => l['msg'] === 'request refused: circuit open' && l['level'] === 20).length, 5, 'a debug line each, for whoever turns debug on')
+  t.equal(lines.filter((l) => l['msg'] === 'request refused' && l['level'] === 20).length, 5, 'a debug line each, for whoever turns debug on')
+  const refusedIds = new Set(refused.map((_, i) => `refused-${i}`))
+  const theirLines = lines.filter((l) => refusedIds.has(l['reqId'] as string))
+  t.same(theirLines.filter((l) => (l['level'] as number) >= 30), [], 'no line at info or above for a refusal: production logs none')
+  t.equal(theirLines.filter((l) => l['msg'] === 'request completed' && l['level'] === 20).length, 5, 'its request line is at debug')
+  t.ok(
+    lines.some((l) => l['msg'] === 'request completed' && l['level'] === 30 && l['statusCode'] === 503),
+    "a real CRM failure's request line stays at info"
+  )
   t.ok(lines.some((l) => l['msg'] === 'circuit breaker state changed' && l['breaker'] === 'open'), 'the opening itself is logged, once')
   const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body
   t.match(metrics, /crm_call_duration_seconds_count\{[^}]*operation="get"[^}]*outcome="circuit_open"[^}]*\} 5/, 'and every refusal counted')

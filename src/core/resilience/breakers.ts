@@ -16,6 +16,7 @@ import CircuitBreaker from 'opossum'
 import type { Logger } from '../logger.js'
 import { CrmFailure } from '../port.js'
 import { CircuitOpen, isCrmFault, isThrottle } from './failure-policy.js'
+import { withoutStack } from '../without-stack.js'
 
 export const OPERATIONS = ['get', 'search', 'create', 'update'] as const
 export type Operation = (typeof OPERATIONS)[number]
@@ -93,11 +94,24 @@ export class BreakerSet {
       if (probe) delete this.#gates[op]
       return result
     } catch (err) {
-      if ((err as { code?: unknown } | null)?.code === 'EOPENBREAKER') throw new CircuitOpen(this.#secondsUntilHalfOpen(op))
+      if ((err as { code?: unknown } | null)?.code === 'EOPENBREAKER') throw this.#circuitOpen(op)
       if (isThrottle(err)) this.#closeGate(op, err)
       else if (probe) delete this.#gates[op]
       throw err
     }
+  }
+
+  /**
+   * The refusal to answer now when the operation's circuit refuses calls — as opossum decides
+   * (https://github.com/nodeshift/opossum/blob/main/lib/circuit.js, `call`: not closed, and no
+   * half-open trial call pending) — else undefined. Asked before a call is prepared, so that a
+   * refusal costs neither opossum's error (with its stack) nor anything made for the call; and
+   * a refused call is not counted in opossum's window as a call made (it is none: the error
+   * rate that reopens a circuit is the CRM's attempts, not the refusals in between).
+   */
+  refusal(op: Operation): CircuitOpen | undefined {
+    const b = this.#breakers[op]
+    return b.closed || b.pendingClose ? undefined : this.#circuitOpen(op)
   }
 
   state(op: Operation): BreakerState {
@@ -120,7 +134,7 @@ export class BreakerSet {
     const now = Date.now()
     if (now < gate.until || gate.probing) {
       const seconds = Math.max(1, Math.ceil((gate.until - now) / 1000))
-      throw new CrmFailure(gate.kind, { detail: 'held by the throttle gate, CRM not called', retryAfterSeconds: seconds })
+      throw withoutStack(() => new CrmFailure(gate.kind, { detail: 'held by the throttle gate, CRM not called', retryAfterSeconds: seconds, refused: true }))
     }
     gate.probing = true
     return true
@@ -132,10 +146,11 @@ export class BreakerSet {
     this.#gates[op] = { until: Date.now() + Math.min(asked * 1000, this.#maxGateMs), kind, probing: false }
   }
 
-  #secondsUntilHalfOpen(op: Operation): number {
+  /** Says when the circuit will let a trial call through (its Retry-After). */
+  #circuitOpen(op: Operation): CircuitOpen {
     const opened = this.#openedAt[op] ?? Date.now()
     const waitMs = Math.max(0, opened + this.#options.resetTimeoutMs - Date.now())
-    return Math.max(1, Math.ceil(waitMs / 1000))
+    return withoutStack(() => new CircuitOpen(Math.max(1, Math.ceil(waitMs / 1000))))
   }
 }
 

@@ -22,7 +22,7 @@
  * Anything that is not a CrmFailure (a bug) is neither counted nor retried, and answers 500.
  */
 import { isCrmFailure, type CrmFailure, type CrmFailureKind } from '../port.js'
-import { GatewayError, isGatewayError, DEFAULT_RETRY_AFTER_SECONDS, type ErrorCode } from '../../spi/error-catalogue.js'
+import { GatewayError, isGatewayError, refusalError, DEFAULT_RETRY_AFTER_SECONDS, type ErrorCode } from '../../spi/error-catalogue.js'
 
 const CRM_FAULTS: ReadonlySet<CrmFailureKind> = new Set(['unreachable', 'interrupted', 'timeout', 'failed', 'bad-response'])
 const MAYBE_APPLIED: ReadonlySet<CrmFailureKind> = new Set(['interrupted', 'timeout', 'failed', 'bad-response'])
@@ -80,11 +80,12 @@ const CODES: Readonly<Record<Exclude<CrmFailureKind, 'unsupported'>, ErrorCode>>
 export function toGatewayError(err: unknown, maxRetryAfterSeconds: number): GatewayError {
   if (isGatewayError(err)) return err
   const clamp = (seconds: number): number => Math.min(Math.max(1, seconds), maxRetryAfterSeconds)
-  if (err instanceof CircuitOpen) {
-    return new GatewayError('CRM_UNAVAILABLE', { retryAfterSeconds: clamp(err.retryAfterSeconds), detail: 'circuit open', refusal: true })
-  }
+  if (err instanceof CircuitOpen) return refusalError('CRM_UNAVAILABLE', { retryAfterSeconds: clamp(err.retryAfterSeconds), detail: 'circuit open' })
   if (!isCrmFailure(err)) return new GatewayError('INTERNAL_ERROR', { cause: err, detail: 'unexpected error from the CRM adapter' })
   const base = { cause: err, detail: `${err.kind}: ${err.message}` }
+  // The core held the call back (a throttle gate, the pacer): the CRM was not asked.
+  if (err.refused && err.kind === 'throttled') return refusalError('CRM_RATE_LIMITED', { ...base, retryAfterSeconds: clamp(err.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS) })
+  if (err.refused && err.kind === 'quota-exhausted') return refusalError('CRM_QUOTA_EXHAUSTED', { ...base, retryAfterSeconds: clamp(err.retryAfterSeconds ?? maxRetryAfterSeconds) })
   switch (err.kind) {
     case 'unsupported':
       if (err.reason === 'paging') return new GatewayError('PAGING_OUT_OF_RANGE', { ...base, params: { field: err.field ?? 'offset', reason: 'offset' } })

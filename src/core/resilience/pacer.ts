@@ -16,6 +16,7 @@ import type { CallRate } from '../port.js'
 import { CrmFailure } from '../port.js'
 import type { SharedStore } from '../shared-store.js'
 import { sleep } from '../wait-for.js'
+import { withoutStack } from '../without-stack.js'
 
 /** What the resilience layer asks of a pacer. */
 export interface Pacing {
@@ -29,10 +30,14 @@ export interface Pacing {
 }
 
 function refusal(rate: CallRate, waitMs: number): CrmFailure {
-  return new CrmFailure('throttled', {
-    detail: `paced: the CRM's rate (${rate.calls} per ${rate.perMs} ms) has no slot before the request's deadline; CRM not called`,
-    retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000))
-  })
+  return withoutStack(
+    () =>
+      new CrmFailure('throttled', {
+        detail: `paced: the CRM's rate (${rate.calls} per ${rate.perMs} ms) has no slot before the request's deadline; CRM not called`,
+        retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)),
+        refused: true
+      })
+  )
 }
 
 function checkRate(rate: CallRate): void {

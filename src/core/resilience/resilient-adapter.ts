@@ -144,7 +144,7 @@ export class ResilientAdapter implements CrmAdapter {
     const once = (): Promise<T> => this.#attempt(op, ctx, call, ++attempt)
     try {
       if (op === 'create') return await once()
-      return await withRetries(once, this.#options.retry, ctx.signal, ctx.deadlineAt, (attempt, err) =>
+      return await withRetries(once, this.#options.retry, ctx, (attempt, err) =>
         ctx.log.info({ operation: op, attempt, failure: isCrmFailure(err) ? err.kind : 'unknown' }, 'retrying CRM call')
       )
     } catch (err) {
@@ -153,6 +153,11 @@ export class ResilientAdapter implements CrmAdapter {
   }
 
   async #attempt<T>(op: Operation, ctx: CallContext, call: (ctx: CallContext) => Promise<T>, attempt: number): Promise<T> {
+    // An open circuit answers before anything is made for a call that will not happen (the
+    // request's signal is not even armed); the breaker still refuses a call that finds it
+    // open after pacing.
+    const refused = this.#breakers.refusal(op)
+    if (refused !== undefined) return this.#observed(op, attempt, () => Promise.reject(refused))
     // Nobody waits for an answer any more: the CRM is not called and no breaker hears of it.
     if (ctx.signal.aborted) throw abortReason(ctx.signal)
     const pacer = this.#pacers[op]

@@ -21,24 +21,25 @@ export function backoffDelayMs(attempt: number, options: RetryOptions, random: (
  * Runs `call` up to maxAttempts times while it fails with a CRM fault (failure-policy.ts: an
  * open circuit and throttling are answered at once, never retried or waited on). Between
  * attempts waits a jittered delay, unless that delay would end past `deadlineAt` (then the
- * last error is the answer). `signal` is the caller's: once it fired, nothing more is tried.
+ * last error is the answer). `caller.signal` fires when the caller stops waiting: once it has,
+ * nothing more is tried. It is read only when a retry is considered (reading a request's
+ * signal arms its timer: src/http/call-context.ts).
  */
 export async function withRetries<T>(
   call: () => Promise<T>,
   options: RetryOptions,
-  signal: AbortSignal,
-  deadlineAt: number | undefined,
+  caller: { readonly signal: AbortSignal; readonly deadlineAt?: number | undefined },
   onRetry?: (attempt: number, err: unknown) => void
 ): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await call()
     } catch (err) {
-      if (attempt + 1 >= options.maxAttempts || !isCrmFault(err) || signal.aborted) throw err
+      if (attempt + 1 >= options.maxAttempts || !isCrmFault(err) || caller.signal.aborted) throw err
       const delay = backoffDelayMs(attempt, options)
-      if (deadlineAt !== undefined && Date.now() + delay >= deadlineAt) throw err
+      if (caller.deadlineAt !== undefined && Date.now() + delay >= caller.deadlineAt) throw err
       onRetry?.(attempt + 1, err)
-      await sleep(delay, signal).catch(() => {
+      await sleep(delay, caller.signal).catch(() => {
         throw err
       })
     }
