@@ -26,6 +26,7 @@ import type { AxiosInstance, AxiosRequestConfig, AxiosResponse } from 'axios'
 import type { Logger } from '../../src/core/logger.js'
 import { classifyTransportFailure } from './http-failure.js'
 import { createUndiciTransport } from './undici-adapter.js'
+import { directRequest } from './direct-request.js'
 
 export interface HttpClientOptions {
   /** From config only, never from a request. */
@@ -40,7 +41,10 @@ export interface HttpClientOptions {
 }
 
 export interface HttpClient {
+  /** The axios instance; sendRequest's requests go through `request` below. */
   readonly http: AxiosInstance
+  /** `http.request(config)`, without axios' per-call pipeline for the usual shapes (./direct-request.ts). */
+  readonly request: (request: SignalledRequest) => Promise<AxiosResponse<string>>
   /** Destroys the pooled sockets (adapter close()). */
   close(): void
 }
@@ -86,6 +90,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   dropEmptyHeaderBuckets(instance)
   return {
     http: instance,
+    request: directRequest(instance, transport.adapter),
     close: () => {
       httpAgent.destroy()
       httpsAgent.destroy()
@@ -131,7 +136,7 @@ export async function sendRequest(
   const started = performance.now()
   const durationMs = (): number => Math.round(performance.now() - started)
   try {
-    const response = await client.http.request<string>(withTraceContext(request))
+    const response = await client.request(withTraceContext(request))
     meta.log.debug({ op: meta.op, status: response.status, durationMs: durationMs() }, 'crm call')
     return response
   } catch (err) {
