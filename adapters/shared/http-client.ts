@@ -87,7 +87,6 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     maxContentLength: maxBytes,
     maxBodyLength: maxBytes
   })
-  dropEmptyHeaderBuckets(instance)
   return {
     http: instance,
     request: directRequest(instance, transport.adapter),
@@ -96,21 +95,6 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       httpsAgent.destroy()
       // Destroying the pool's sockets is immediate; its promise only reports completion.
       transport.close().catch(() => undefined)
-    }
-  }
-}
-
-/**
- * axios.create gives the instance an empty header bucket per HTTP method (get, post, purge…),
- * and axios deep-merges every one of them into every request's config. The empty ones add
- * nothing to any request; without them a call costs ~4 µs and ~6 KB of garbage less
- * (BENCHMARKS.md). `common` and any bucket holding headers stay.
- */
-function dropEmptyHeaderBuckets(instance: AxiosInstance): void {
-  const headers = instance.defaults.headers as unknown as Record<string, unknown>
-  for (const [name, value] of Object.entries(headers)) {
-    if (name !== 'common' && typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length === 0) {
-      delete headers[name]
     }
   }
 }

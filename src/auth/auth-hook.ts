@@ -32,10 +32,8 @@ declare module 'fastify' {
 }
 
 /**
- * Callback-style, so a static secret (checked synchronously) costs no promise and no extra
- * tick per request; only a token to verify waits for authenticate(). The rate limit is
- * counted here too (`limiter`, absent when rate limiting is off), per client once one is
- * authenticated.
+ * The rate limit is counted here too (`limiter`, absent when rate limiting is off), per client
+ * once one is authenticated.
  */
 export function authHook(auth: Authenticator, limiter?: RateLimits): onRequestHookHandler {
   const refuse = refusal(auth)
@@ -49,10 +47,7 @@ export function authHook(auth: Authenticator, limiter?: RateLimits): onRequestHo
   }
   return (request, reply, done) => {
     if (request.routeOptions.config.auth === 'none') return done()
-    const presented = presentedCredentials(request, request.query)
-    const now = auth.authenticateNow(presented)
-    if (now !== undefined) return admit(request, reply, now, done)
-    auth.authenticate(presented).then(
+    auth.authenticate(presentedCredentials(request, request.query)).then(
       (outcome) => admit(request, reply, outcome, done),
       (err: unknown) => done(err as Error)
     )

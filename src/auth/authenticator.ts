@@ -82,16 +82,6 @@ export class Authenticator {
     return decide(outcomes)
   }
 
-  /**
-   * authenticate()'s outcome without waiting, when it needs no token verified (static secrets
-   * are checked synchronously); undefined when a token was presented to an app with OAuth
-   * clients, which only authenticate() can verify.
-   */
-  authenticateNow(presented: PresentedCredentials): AuthOutcome | undefined {
-    if (this.registry.hasOAuthClients && this.#presentedTokens(presented.headers).length > 0) return undefined
-    return decide(this.#staticOutcomes(presented))
-  }
-
   #staticOutcomes(presented: PresentedCredentials): AuthOutcome[] {
     const outcomes: AuthOutcome[] = []
     for (const [header, clients] of this.registry.staticHeaders) {
