@@ -331,3 +331,21 @@ t.test('a refused attempt is counted by reason, logged at debug as an object wit
   t.same(info.lines, [], 'at info (production), a refused attempt writes no line: a stale till or an attack would write one per call')
   t.match(info.metrics, /auth_failures_total\{reason="unknown_secret",via="header"\} 2/, 'the counter is what production watches (alert AuthFailureBurst)')
 })
+
+t.test('a rate-limited request: 429 with Retry-After, counted, and no line at info', async (t) => {
+  const { loggerOptions } = await import('../../src/http/logging.js')
+  const lines: Array<Record<string, unknown>> = []
+  const { app, inject } = await buildTestApp(
+    { rateLimit: { maxRequests: 1, windowSeconds: 60 } },
+    { logger: { ...loggerOptions('info'), stream: { write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>) } } }
+  )
+  t.teardown(() => app.close())
+  const first = await inject({ method: 'GET', url: `${BASE}?lastName=a`, headers: { 'x-request-id': 'first' } })
+  const limited = await inject({ method: 'GET', url: `${BASE}?lastName=a`, headers: { 'x-request-id': 'limited' } })
+  t.equal(first.statusCode, 200)
+  t.equal(limited.statusCode, 429)
+  t.ok(Number(limited.headers['retry-after']) >= 1, 'with Retry-After')
+  t.ok(lines.some((l) => l['reqId'] === 'first' && l['msg'] === 'request completed' && l['level'] === 30), "an answered request's line is at info")
+  t.same(lines.filter((l) => l['reqId'] === 'limited'), [], 'the refusal writes none at info: a till over its limit would write one per call')
+  t.match((await app.inject({ method: 'GET', url: '/metrics' })).body, /rate_limited_requests_total\{client="[^"]+",limit="requests"\} 1/, 'it is counted')
+})
