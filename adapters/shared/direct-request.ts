@@ -58,8 +58,9 @@ function asList<T>(value: T | T[] | undefined): T[] {
 export function directRequest(instance: AxiosInstance, adapter: AxiosAdapter): (request: SignalledRequest) => Promise<AxiosResponse<string>> {
   const defaults = instance.defaults
   return async (request) => {
-    if (!isPlainShape(request) || hasInterceptors(instance)) return instance.request<string>(request)
-    const method = (request.method ?? 'get').toLowerCase()
+    // A params serializer in the defaults is normalized by axios per call: its path, not this one.
+    if (!isPlainShape(request) || hasInterceptors(instance) || defaults.paramsSerializer != null) return instance.request<string>(request)
+    const method = (request.method ?? defaults.method ?? 'get').toLowerCase()
     // axios' order (Axios#_request): common, then the method's bucket, then the instance's
     // own headers, then the request's; later names override earlier ones case-insensitively.
     const defaultHeaders = defaults.headers as unknown as Record<string, unknown>

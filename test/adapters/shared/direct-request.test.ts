@@ -123,3 +123,16 @@ t.test('what the direct path does not handle goes through axios: an interceptor,
   t.match(viaAxios, { code: 'ERR_BAD_REQUEST', response: { status: 404 } })
   t.match(direct, { code: 'ERR_BAD_REQUEST', response: { status: 404 } }, 'another config key (validateStatus): as axios, its own rule applies')
 })
+
+t.test("the instance's defaults as axios reads them per call: its method, its params serializer", async (t) => {
+  const server = await echoServer(t)
+  const http = client(t, server.url)
+  http.http.defaults.method = 'post'
+  await http.http.request({ url: '/m', signal: new AbortController().signal })
+  await http.request({ url: '/m', signal: new AbortController().signal })
+  t.same(server.received.splice(0, 2).map((r) => r.method), ['POST', 'POST'], 'no method in the config: the default method, both ways')
+  http.http.defaults.paramsSerializer = (params: Record<string, string>) => Object.keys(params).map((k) => `${k}~${params[k]}`).join('&')
+  await http.http.request({ method: 'GET', url: '/p', params: { a: '1' }, signal: new AbortController().signal })
+  await http.request({ method: 'GET', url: '/p', params: { a: '1' }, signal: new AbortController().signal })
+  t.same(server.received.splice(0, 2).map((r) => r.url), ['/p?a~1', '/p?a~1'], "the instance's serializer, both ways")
+})
