@@ -113,7 +113,7 @@ export function frameworkErrorHandler(auth: Authenticator) {
  * where the credential was (auth_failures_total, when the request ends: src/app.ts), and logged
  * with who (if known), why and how at debug — a till with a stale secret fails every call, and
  * an attack makes thousands: a line each at a level production keeps would cost more than the
- * refusal itself and drown the rest (BENCHMARKS.md, issue 19). The alert AuthFailureBurst
+ * refusal itself and drown the rest (BENCHMARKS.md, issue 19). The alert ClientelingAuthFailures
  * watches the counter (deploy/observability).
  */
 export function reportFailure(request: FastifyRequest, outcome: AuthFailure): void {

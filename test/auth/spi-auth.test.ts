@@ -329,7 +329,7 @@ t.test('a refused attempt is counted by reason, logged at debug as an object wit
 
   const info = await refuseTwo('info')
   t.same(info.lines, [], 'at info (production), a refused attempt writes no line: a stale till or an attack would write one per call')
-  t.match(info.metrics, /auth_failures_total\{reason="unknown_secret",via="header"\} 2/, 'the counter is what production watches (alert AuthFailureBurst)')
+  t.match(info.metrics, /auth_failures_total\{reason="unknown_secret",via="header"\} 2/, 'the counter is what production watches (alert ClientelingAuthFailures)')
 })
 
 t.test('a rate-limited request: 429 with Retry-After, counted, and no line at info', async (t) => {
