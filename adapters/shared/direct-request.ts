@@ -25,7 +25,8 @@ const SHAPE_KEYS: ReadonlySet<string> = new Set(['method', 'url', 'params', 'dat
 const BUCKETS: ReadonlySet<string> = new Set(['common', 'delete', 'get', 'head', 'options', 'post', 'put', 'patch', 'purge', 'link', 'unlink', 'query'])
 const WITH_BODY: ReadonlySet<string> = new Set(['post', 'put', 'patch'])
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
+/** Made by `{}` or `Object.create(null)`: not a URLSearchParams, an AxiosHeaders or another class's instance. */
+function isLiteralObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null) return false
   const proto: unknown = Object.getPrototypeOf(value)
   return proto === Object.prototype || proto === null
@@ -36,9 +37,9 @@ function isPlainShape(request: SignalledRequest): boolean {
   for (const key of Object.keys(request)) if (!SHAPE_KEYS.has(key)) return false
   const { data, params, headers } = request as { data?: unknown; params?: unknown; headers?: unknown }
   return (
-    (params === undefined || params instanceof URLSearchParams || isPlainObject(params)) &&
-    (data === undefined || typeof data === 'string' || data instanceof URLSearchParams || isPlainObject(data) || Array.isArray(data)) &&
-    (headers === undefined || isPlainObject(headers))
+    (params === undefined || params instanceof URLSearchParams || isLiteralObject(params)) &&
+    (data === undefined || typeof data === 'string' || data instanceof URLSearchParams || isLiteralObject(data) || Array.isArray(data)) &&
+    (headers === undefined || isLiteralObject(headers))
   )
 }
 

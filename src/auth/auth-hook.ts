@@ -13,6 +13,7 @@ import type { AuthOutcome, Authenticator, PresentedCredentials } from './authent
 
 type AuthFailure = Extract<AuthOutcome, { ok: false }>
 import { challengesFor } from './challenge.js'
+import { isPlainObject } from '../core/plain-object.js'
 import type { Decided, RateLimits } from './rate-limit.js'
 
 declare module 'fastify' {
@@ -41,7 +42,7 @@ export function authHook(auth: Authenticator, limiter?: RateLimits): onRequestHo
     if (!outcome.ok) return refuse(request, reply, outcome)
     request.clientId = outcome.clientId
     // The secret has done its job: nothing downstream (search parameters, logs) sees it.
-    if (outcome.queryParam !== undefined && isRecord(request.query)) delete request.query[outcome.queryParam]
+    if (outcome.queryParam !== undefined && isPlainObject(request.query)) delete request.query[outcome.queryParam]
     if (limiter === undefined) return done()
     limited(limiter.client(outcome.clientId, auth.registry.get(outcome.clientId)?.rateLimitMaxRequests), request, reply, done)
   }
@@ -112,8 +113,8 @@ export function frameworkErrorHandler(auth: Authenticator) {
  * A refused attempt, for whoever watches for credential stuffing: counted by reason and by
  * where the credential was (auth_failures_total, when the request ends: src/app.ts), and logged
  * with who (if known), why and how at debug — a till with a stale secret fails every call, and
- * an attack makes thousands: a line each at a level production keeps would cost more than the
- * refusal itself and drown the rest (BENCHMARKS.md, issue 19). The alert ClientelingAuthFailures
+ * an attack makes thousands: a line each at a level production keeps would drown the rest and
+ * add about a fifth to each refusal's CPU (BENCHMARKS.md, change 15). The alert ClientelingAuthFailures
  * watches the counter (deploy/observability).
  */
 export function reportFailure(request: FastifyRequest, outcome: AuthFailure): void {
@@ -125,7 +126,7 @@ export function reportFailure(request: FastifyRequest, outcome: AuthFailure): vo
 }
 
 function presentedCredentials(request: FastifyRequest, query: unknown): PresentedCredentials {
-  return { headers: request.headers, query: isRecord(query) ? query : {} }
+  return { headers: request.headers, query: isPlainObject(query) ? query : {} }
 }
 
 /** The query of a URL Fastify could not route (its own parser did not run). */
@@ -142,8 +143,4 @@ function rawQuery(url: string | undefined): Record<string, string | string[]> {
     // An undecodable query carries no usable credentials.
   }
   return out
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
 }

@@ -83,19 +83,18 @@ export function toGatewayError(err: unknown, maxRetryAfterSeconds: number): Gate
   if (err instanceof CircuitOpen) return refusalError('CRM_UNAVAILABLE', { retryAfterSeconds: clamp(err.retryAfterSeconds), detail: 'circuit open' })
   if (!isCrmFailure(err)) return new GatewayError('INTERNAL_ERROR', { cause: err, detail: 'unexpected error from the CRM adapter' })
   const base = { cause: err, detail: `${err.kind}: ${err.message}` }
-  // The core held the call back (a throttle gate, the pacer): the CRM was not asked.
-  if (err.refused && err.kind === 'throttled') return refusalError('CRM_RATE_LIMITED', { ...base, retryAfterSeconds: clamp(err.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS) })
-  if (err.refused && err.kind === 'quota-exhausted') return refusalError('CRM_QUOTA_EXHAUSTED', { ...base, retryAfterSeconds: clamp(err.retryAfterSeconds ?? maxRetryAfterSeconds) })
+  // The core held the call back (a throttle gate, the pacer): the CRM was not asked, a refusal.
+  const throttleError = err.refused ? refusalError : (code: ErrorCode, options: typeof base & { retryAfterSeconds: number }) => new GatewayError(code, options)
   switch (err.kind) {
     case 'unsupported':
       if (err.reason === 'paging') return new GatewayError('PAGING_OUT_OF_RANGE', { ...base, params: { field: err.field ?? 'offset', reason: 'offset' } })
       if (err.reason === 'value') return new GatewayError('INVALID_REQUEST', { ...base, params: { field: err.field ?? 'query', reason: 'invalid' } })
       return new GatewayError('SEARCH_PARAMETER_UNSUPPORTED', { ...base, params: { field: err.field ?? 'query' } })
     case 'throttled':
-      return new GatewayError('CRM_RATE_LIMITED', { ...base, retryAfterSeconds: clamp(err.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS) })
+      return throttleError('CRM_RATE_LIMITED', { ...base, retryAfterSeconds: clamp(err.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS) })
     case 'quota-exhausted':
       // A spent quota renews in hours: without the CRM's word, the longest wait we may ask.
-      return new GatewayError('CRM_QUOTA_EXHAUSTED', { ...base, retryAfterSeconds: clamp(err.retryAfterSeconds ?? maxRetryAfterSeconds) })
+      return throttleError('CRM_QUOTA_EXHAUSTED', { ...base, retryAfterSeconds: clamp(err.retryAfterSeconds ?? maxRetryAfterSeconds) })
     case 'rejected':
       return new GatewayError('CRM_VALIDATION_FAILED', { ...base, ...(err.field === undefined ? {} : { params: { field: err.field } }) })
     default:

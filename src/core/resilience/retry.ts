@@ -5,6 +5,7 @@
  */
 import { isCrmFault } from './failure-policy.js'
 import { sleep } from '../wait-for.js'
+import type { CallContext } from '../port.js'
 
 export interface RetryOptions {
   readonly maxAttempts: number
@@ -28,7 +29,7 @@ export function backoffDelayMs(attempt: number, options: RetryOptions, random: (
 export async function withRetries<T>(
   call: () => Promise<T>,
   options: RetryOptions,
-  caller: { readonly signal: AbortSignal; readonly deadlineAt?: number | undefined },
+  caller: Pick<CallContext, 'signal' | 'deadlineAt'>,
   onRetry?: (attempt: number, err: unknown) => void
 ): Promise<T> {
   for (let attempt = 0; ; attempt++) {
