@@ -90,7 +90,7 @@ export class GatewayMetrics {
     })
     this.#authFailures = new Counter({
       name: 'auth_failures_total',
-      help: 'Requests whose credentials were refused (401, or the token endpoint refusing a client), by reason and by where the credential was presented (via=none: nothing presented)',
+      help: 'Requests whose credentials were refused (401, or the token endpoint refusing a client), by reason and by where the credential was presented (via=none: no SPI credential, i.e. nothing presented, or the token endpoint\'s client credentials)',
       labelNames: ['reason', 'via'],
       registers
     })
